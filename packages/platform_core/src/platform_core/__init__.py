@@ -1,0 +1,1 @@
+"""Shared Pulumi components and configuration of the trading analytics platform."""

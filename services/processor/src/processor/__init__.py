@@ -1,0 +1,1 @@
+"""Market-data processor: trades in, one-minute bars out."""
