@@ -1,0 +1,3 @@
+"""Benchmarks and deterministic market-data generators for the processor."""
+
+__all__: list[str] = []
