@@ -1,0 +1,27 @@
+# The two commands of README.md. Both install what they need first (scripts/install.sh).
+.PHONY: demo test install lint typecheck unit clean
+
+install:
+	@./scripts/install.sh
+
+# Run the platform locally on an embedded AWS emulator (no AWS account); ENV=staging|production.
+ENV ?= dev
+demo: install
+	@.venv/bin/python -m platform_core.local_run --environment $(ENV)
+
+# Lint, type-check and run the whole test suite: what CI runs.
+test: install lint typecheck unit
+
+lint:
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+
+typecheck:
+	.venv/bin/mypy
+	@for stack in stacks/*/__main__.py; do .venv/bin/mypy --no-error-summary "$$stack" || exit 1; done
+
+unit:
+	.venv/bin/pytest -n 2
+
+clean:
+	rm -rf .venv .tools build .mypy_cache .ruff_cache .pytest_cache .hypothesis

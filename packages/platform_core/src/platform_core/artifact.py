@@ -1,0 +1,154 @@
+"""The processor's deployment artifact: a byte-for-byte reproducible zip (R-7).
+
+Same source, same bytes, same hash: entries are sorted, timestamps and permissions fixed, and
+caches, tests and type-checker leftovers left out. Runtime dependencies come from the package's
+own metadata, must be pinned with `==`, and are vendored as the arm64 (aarch64) manylinux wheels
+for Lambda's Python, never as wheels for the machine that runs `pulumi up`.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import importlib.metadata
+import importlib.util
+import io
+import os
+import re
+import subprocess
+import sys
+import zipfile
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from platform_core.errors import ArtifactError
+
+__all__ = ["LambdaArtifact", "build_lambda_artifact", "build_package_artifact"]
+
+LAMBDA_PYTHON_VERSION = "3.13"
+LAMBDA_PLATFORMS = ("manylinux2014_aarch64", "manylinux_2_28_aarch64")
+_FIXED_TIME = (1980, 1, 1, 0, 0, 0)
+_EXCLUDED_PARTS = frozenset({"__pycache__", "tests", ".mypy_cache", ".pytest_cache"})
+_EXCLUDED_SUFFIXES = (".pyc", ".pyo")
+
+
+@dataclass(frozen=True)
+class LambdaArtifact:
+    """A built zip and the base64 SHA-256 Lambda reports as `CodeSha256`."""
+
+    path: Path
+    sha256_base64: str
+    size_bytes: int
+    entries: tuple[str, ...]
+
+
+def _package_files(package_dir: Path) -> Iterator[tuple[str, bytes]]:
+    root = package_dir.parent
+    for path in package_dir.rglob("*"):
+        relative = path.relative_to(root)
+        if path.is_dir() or _EXCLUDED_PARTS.intersection(relative.parts):
+            continue
+        if path.name.endswith(_EXCLUDED_SUFFIXES):
+            continue
+        yield relative.as_posix(), path.read_bytes()
+
+
+def _pinned(requirement: str) -> tuple[str, str]:
+    # Metadata spells a pin `name==1.0` or, from older backends, `name (==1.0)`.
+    match = re.fullmatch(
+        r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*\(?\s*==\s*([A-Za-z0-9.+!_-]+)\s*\)?\s*", requirement
+    )
+    if match is None:
+        raise ArtifactError(
+            f"runtime dependency '{requirement}' is not pinned: the artifact must be reproducible, "
+            "so declare it as 'name==version'"
+        )
+    return match.group(1), match.group(2)
+
+
+def _download_wheel(requirement: str, cache_dir: Path) -> Path:
+    name, version = _pinned(requirement)
+    stem = re.sub(r"[-_.]+", "_", name).lower()
+    cached = sorted(cache_dir.glob(f"{stem}-{version}-*.whl"), key=lambda p: p.name.lower())
+    if not cached:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        platforms = [arg for platform in LAMBDA_PLATFORMS for arg in ("--platform", platform)]
+        command = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
+                   "--only-binary=:all:", *platforms,
+                   "--python-version", LAMBDA_PYTHON_VERSION, "--implementation", "cp",
+                   "--dest", str(cache_dir), f"{name}=={version}"]  # fmt: skip
+        result = subprocess.run(command, capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            raise ArtifactError(
+                f"cannot download the arm64 wheel of {requirement} for Python "
+                f"{LAMBDA_PYTHON_VERSION}: {result.stderr.strip()}"
+            )
+        cached = sorted(cache_dir.glob(f"{stem}-{version}-*.whl"), key=lambda p: p.name.lower())
+    if not cached:
+        raise ArtifactError(f"pip reported success but no wheel of {requirement} is in {cache_dir}")
+    return cached[0]
+
+
+def _wheel_files(wheel: Path) -> Iterator[tuple[str, bytes]]:
+    with zipfile.ZipFile(wheel) as archive:
+        for info in archive.infolist():
+            if info.is_dir() or info.filename.endswith("/RECORD"):
+                continue
+            yield info.filename, archive.read(info)
+
+
+def _write_zip(files: Iterable[tuple[str, bytes]]) -> tuple[bytes, tuple[str, ...]]:
+    entries = sorted(files)
+    names = [name for name, _ in entries]
+    if len(names) != len(set(names)):
+        duplicates = sorted({name for name in names if names.count(name) > 1})
+        raise ArtifactError(f"two sources provide the same file(s): {', '.join(duplicates)}")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in entries:
+            info = zipfile.ZipInfo(name, date_time=_FIXED_TIME)
+            info.external_attr = 0o644 << 16
+            info.create_system = 3
+            archive.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED, compresslevel=9)
+    return buffer.getvalue(), tuple(names)
+
+
+def build_lambda_artifact(
+    package_dir: Path, requirements: Sequence[str], output_dir: Path
+) -> LambdaArtifact:
+    """Zip `package_dir` (as `<package>/…`) plus the arm64 wheels of `requirements`."""
+    if not (package_dir / "__init__.py").is_file():
+        raise ArtifactError(f"{package_dir} is not a Python package (no __init__.py)")
+    files = list(_package_files(package_dir))
+    for requirement in requirements:
+        files.extend(_wheel_files(_download_wheel(requirement, output_dir / "wheels")))
+    data, entries = _write_zip(files)
+    digest = hashlib.sha256(data)
+    path = output_dir / f"{package_dir.name}-{digest.hexdigest()[:16]}.zip"
+    if not path.exists():
+        output_dir.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(f".{os.getpid()}.tmp")
+        temporary.write_bytes(data)
+        temporary.replace(path)
+    return LambdaArtifact(
+        path=path,
+        sha256_base64=base64.b64encode(digest.digest()).decode("ascii"),
+        size_bytes=len(data),
+        entries=entries,
+    )
+
+
+def _runtime_requirements(distribution: str) -> list[str]:
+    requirements = importlib.metadata.requires(distribution) or []
+    return [req.split(";")[0].strip() for req in requirements if "extra ==" not in req]
+
+
+def build_package_artifact(package: str, output_dir: Path) -> LambdaArtifact:
+    """Build the artifact of an installed package from its source and declared dependencies."""
+    spec = importlib.util.find_spec(package)
+    if spec is None or spec.origin is None:
+        raise ArtifactError(f"package '{package}' is not installed in this environment")
+    return build_lambda_artifact(
+        Path(spec.origin).parent, _runtime_requirements(package), output_dir
+    )

@@ -1,0 +1,147 @@
+"""The processor function (R-7): arm64, in the private subnets, logging as JSON into its own log
+group, failing over to a queue after bounded retries, and triggered by `incoming/` uploads."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pulumi
+import pulumi_aws as aws
+
+from platform_core.artifact import LambdaArtifact
+from platform_core.storage import INGEST_PREFIX
+
+__all__ = ["FAILURE_RETENTION_SECONDS", "HANDLER", "FailureQueue", "Processor", "ProcessorArgs"]
+
+HANDLER = "processor.handler.handler"
+ARCHITECTURE = "arm64"
+FAILURE_RETENTION_SECONDS = 14 * 24 * 3600  # SQS maximum: two weeks to inspect and redrive
+
+
+@dataclass(frozen=True)
+class ProcessorArgs:
+    environment: str
+    function_name: str
+    runtime: str
+    memory_mb: int
+    timeout_seconds: int
+    reserved_concurrency: int | None
+    tracing: bool
+    max_retry_attempts: int
+    max_event_age_seconds: int
+    artifact: LambdaArtifact
+    role_arn: pulumi.Input[str]
+    log_group: aws.cloudwatch.LogGroup
+    role_policy: aws.iam.RolePolicy
+    subnet_ids: Sequence[pulumi.Input[str]]
+    security_group_id: pulumi.Input[str]
+    table_name: pulumi.Input[str]
+    archive_bucket_name: pulumi.Input[str]
+    ingest_bucket: aws.s3.Bucket
+    account_id: pulumi.Input[str]
+    failure_queue_arn: pulumi.Input[str]
+
+
+class FailureQueue(pulumi.ComponentResource):
+    """Where asynchronous events land after their last retry (Lambda's on-failure destination)."""
+
+    queue: aws.sqs.Queue
+
+    def __init__(self, name: str, queue_name: str, opts: pulumi.ResourceOptions) -> None:
+        super().__init__("platform:index:FailureQueue", name, None, opts)
+        self.queue = aws.sqs.Queue(
+            "queue",
+            name=queue_name,
+            message_retention_seconds=FAILURE_RETENTION_SECONDS,
+            sqs_managed_sse_enabled=True,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.register_outputs({"arn": self.queue.arn})
+
+
+class Processor(pulumi.ComponentResource):
+    """The market-data processor and its S3 trigger."""
+
+    function: aws.lambda_.Function
+
+    def __init__(
+        self,
+        name: str,
+        args: ProcessorArgs,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("platform:index:Processor", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        self.function = aws.lambda_.Function(
+            "function",
+            name=args.function_name,
+            description=f"Market-data processor ({args.environment})",
+            role=args.role_arn,
+            runtime=args.runtime,
+            handler=HANDLER,
+            architectures=[ARCHITECTURE],
+            code=pulumi.FileArchive(str(Path(args.artifact.path).resolve())),
+            code_sha256=args.artifact.sha256_base64,
+            memory_size=args.memory_mb,
+            timeout=args.timeout_seconds,
+            reserved_concurrent_executions=(
+                args.reserved_concurrency if args.reserved_concurrency is not None else -1
+            ),
+            environment=aws.lambda_.FunctionEnvironmentArgs(
+                variables={
+                    "TABLE_NAME": args.table_name,
+                    "ARCHIVE_BUCKET": args.archive_bucket_name,
+                    "ENVIRONMENT": args.environment,
+                }
+            ),
+            vpc_config=aws.lambda_.FunctionVpcConfigArgs(
+                subnet_ids=list(args.subnet_ids), security_group_ids=[args.security_group_id]
+            ),
+            tracing_config=aws.lambda_.FunctionTracingConfigArgs(
+                mode="Active" if args.tracing else "PassThrough"
+            ),
+            logging_config=aws.lambda_.FunctionLoggingConfigArgs(
+                log_format="JSON",
+                log_group=args.log_group.name,
+                application_log_level="INFO",
+                system_log_level="WARN",
+            ),
+            # The log group and the role's permissions exist before the first invocation.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[args.log_group, args.role_policy]),
+        )
+        aws.lambda_.FunctionEventInvokeConfig(
+            "async-invoke-config",
+            function_name=self.function.name,
+            maximum_retry_attempts=args.max_retry_attempts,
+            maximum_event_age_in_seconds=args.max_event_age_seconds,
+            destination_config=aws.lambda_.FunctionEventInvokeConfigDestinationConfigArgs(
+                on_failure=aws.lambda_.FunctionEventInvokeConfigDestinationConfigOnFailureArgs(
+                    destination=args.failure_queue_arn
+                )
+            ),
+            opts=child,
+        )
+        permission = aws.lambda_.Permission(
+            "ingest-invoke-permission",
+            action="lambda:InvokeFunction",
+            function=self.function.name,
+            principal="s3.amazonaws.com",
+            source_arn=args.ingest_bucket.arn,
+            source_account=args.account_id,
+            opts=child,
+        )
+        aws.s3.BucketNotification(
+            "ingest-notification",
+            bucket=args.ingest_bucket.id,
+            lambda_functions=[
+                aws.s3.BucketNotificationLambdaFunctionArgs(
+                    lambda_function_arn=self.function.arn,
+                    events=["s3:ObjectCreated:*"],
+                    filter_prefix=INGEST_PREFIX,
+                )
+            ],
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[permission]),
+        )
+        self.register_outputs({"name": self.function.name, "arn": self.function.arn})

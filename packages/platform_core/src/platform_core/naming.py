@@ -1,0 +1,128 @@
+"""Physical resource names: `{env}-{service}-{region}[-{suffix}]` (R-12), checked per AWS limits.
+
+Names are computed and validated when the configuration is loaded, so a suffix that makes a
+bucket name too long fails `pulumi preview` with a message instead of failing half-way through
+`pulumi up` with an AWS API error.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import Enum
+
+__all__ = ["NameRule", "ResourceNames", "Service", "compose_name", "name_problems"]
+
+
+@dataclass(frozen=True)
+class NameRule:
+    """AWS's naming rule for one resource type."""
+
+    label: str
+    max_length: int
+    pattern: re.Pattern[str]
+    allowed: str
+
+
+S3_BUCKET = NameRule(
+    "S3 bucket",
+    63,
+    re.compile(r"^(?!xn--)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$"),
+    "3-63 lowercase letters, digits, '.' and '-', starting and ending with a letter or digit",
+)
+LAMBDA_FUNCTION = NameRule(
+    "Lambda function", 64, re.compile(r"^[A-Za-z0-9_-]{1,64}$"), "letters, digits, '-' and '_'"
+)
+IAM_ROLE = NameRule("IAM role", 64, re.compile(r"^[\w+=,.@-]{1,64}$"), "letters, digits, +=,.@_-")
+DYNAMODB_TABLE = NameRule(
+    "DynamoDB table", 255, re.compile(r"^[A-Za-z0-9_.-]{3,255}$"), "letters, digits, '_', '.', '-'"
+)
+SQS_QUEUE = NameRule(
+    "SQS queue", 80, re.compile(r"^[A-Za-z0-9_-]{1,80}$"), "letters, digits, '-' and '_'"
+)
+SNS_TOPIC = NameRule(
+    "SNS topic", 256, re.compile(r"^[A-Za-z0-9_-]{1,256}$"), "letters, digits, '-' and '_'"
+)
+SECURITY_GROUP = NameRule(
+    "security group", 255, re.compile(r"^[A-Za-z0-9 ._\-:/()#,@\[\]+=&;{}!$*]{1,255}$"), "ASCII"
+)
+
+
+class Service(Enum):
+    """The `{service}` part of every physical name; one member per named resource."""
+
+    PROCESSOR = "trading-processor"
+    ANALYTICS_TABLE = "trading-analytics"
+    INGEST_BUCKET = "trading-ingest"
+    ARCHIVE_BUCKET = "trading-archive"
+    FAILURE_QUEUE = "trading-processor-failures"
+    ALARM_TOPIC = "trading-alarms"
+    NETWORK = "trading-vpc"
+
+
+def compose_name(environment: str, service: Service, region: str, suffix: str | None) -> str:
+    """`{env}-{service}-{region}` with the optional `-{suffix}`."""
+    parts = [environment, service.value, region]
+    if suffix:
+        parts.append(suffix)
+    return "-".join(parts)
+
+
+def name_problems(name: str, rule: NameRule) -> list[str]:
+    """Why `name` breaks `rule`, as sentences (empty when it is valid)."""
+    problems = []
+    if len(name) > rule.max_length:
+        problems.append(
+            f"{rule.label} name '{name}' is {len(name)} characters long; "
+            f"AWS allows at most {rule.max_length}"
+        )
+    elif not rule.pattern.fullmatch(name):
+        problems.append(f"{rule.label} name '{name}' is not valid: allowed are {rule.allowed}")
+    return problems
+
+
+@dataclass(frozen=True)
+class ResourceNames:
+    """Every physical name of one environment, derived from environment, region and suffix."""
+
+    function: str
+    role: str
+    table: str
+    ingest_bucket: str
+    archive_bucket: str
+    failure_queue: str
+    alarm_topic: str
+    network: str
+    log_group: str
+
+    @classmethod
+    def derive(cls, environment: str, region: str, suffix: str | None) -> ResourceNames:
+        def name(service: Service) -> str:
+            return compose_name(environment, service, region, suffix)
+
+        function = name(Service.PROCESSOR)
+        return cls(
+            function=function,
+            role=function,
+            table=name(Service.ANALYTICS_TABLE),
+            ingest_bucket=name(Service.INGEST_BUCKET),
+            archive_bucket=name(Service.ARCHIVE_BUCKET),
+            failure_queue=name(Service.FAILURE_QUEUE),
+            alarm_topic=name(Service.ALARM_TOPIC),
+            network=name(Service.NETWORK),
+            log_group=f"/aws/lambda/{function}",
+        )
+
+    def problems(self) -> list[str]:
+        """Every name that breaks its AWS rule."""
+        checks = [
+            (self.function, LAMBDA_FUNCTION),
+            (self.role, IAM_ROLE),
+            (self.table, DYNAMODB_TABLE),
+            (self.ingest_bucket, S3_BUCKET),
+            (self.archive_bucket, S3_BUCKET),
+            (self.failure_queue, SQS_QUEUE),
+            (self.alarm_topic, SNS_TOPIC),
+            (self.network, SECURITY_GROUP),
+        ]
+        return [problem for name, rule in checks for problem in name_problems(name, rule)]

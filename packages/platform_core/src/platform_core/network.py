@@ -1,0 +1,307 @@
+"""Network of one environment (R-6): a VPC whose private subnets reach S3 and DynamoDB through
+gateway endpoints, so the function needs no NAT; egress to the internet is an optional dial."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from platform_core.config import EgressMode
+from platform_core.errors import ConfigError
+
+__all__ = ["Network", "NetworkArgs", "SubnetPlan", "plan_subnets"]
+
+# Subnets are carved as 16 equal blocks of the VPC CIDR (a /16 gives /20s of 4,091 addresses).
+_SUBNET_PREFIX_DELTA = 4
+# NAT instance: the smallest Graviton instance, Amazon Linux 2023 (arm64) from AWS's public
+# SSM parameter so the AMI id is never hard-coded per region.
+NAT_INSTANCE_TYPE = "t4g.nano"
+NAT_INSTANCE_AMI_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64"
+NAT_INSTANCE_USER_DATA = """#!/bin/bash
+set -euo pipefail
+dnf install -y iptables-services
+sysctl -w net.ipv4.ip_forward=1
+echo 'net.ipv4.ip_forward = 1' > /etc/sysctl.d/90-nat.conf
+iface=$(ip -o -4 route show to default | awk '{print $5}')
+iptables -t nat -A POSTROUTING -o "$iface" -j MASQUERADE
+iptables -F FORWARD
+service iptables save
+systemctl enable --now iptables
+"""
+
+
+@dataclass(frozen=True)
+class SubnetPlan:
+    """One subnet: its index within its tier, CIDR, zone and whether it is public."""
+
+    index: int
+    cidr: str
+    availability_zone: str
+    public: bool
+
+
+def plan_subnets(
+    vpc_cidr: ipaddress.IPv4Network, zones: Sequence[str], egress_mode: EgressMode
+) -> list[SubnetPlan]:
+    """Private subnets take the first blocks, one per zone; public ones (NAT only) follow."""
+    blocks = list(vpc_cidr.subnets(prefixlen_diff=_SUBNET_PREFIX_DELTA))
+    plans = [SubnetPlan(i, str(blocks[i]), zone, public=False) for i, zone in enumerate(zones)]
+    if egress_mode is not EgressMode.NONE:
+        offset = len(zones)
+        plans += [
+            SubnetPlan(i, str(blocks[offset + i]), zone, public=True)
+            for i, zone in enumerate(zones)
+        ]
+    return plans
+
+
+@dataclass(frozen=True)
+class NetworkArgs:
+    name: str
+    region: str
+    vpc_cidr: ipaddress.IPv4Network
+    availability_zone_count: int
+    egress_mode: EgressMode
+    xray_endpoint: bool
+
+
+class Network(pulumi.ComponentResource):
+    """VPC, private subnets in several zones, gateway endpoints, the function's security group."""
+
+    vpc: aws.ec2.Vpc
+    private_subnet_ids: list[pulumi.Output[str]]
+    function_security_group: aws.ec2.SecurityGroup
+
+    def __init__(
+        self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("platform:index:Network", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        zones = self._zones(args)
+        plans = plan_subnets(args.vpc_cidr, zones, args.egress_mode)
+
+        self.vpc = aws.ec2.Vpc(
+            "vpc",
+            cidr_block=str(args.vpc_cidr),
+            enable_dns_support=True,
+            enable_dns_hostnames=True,
+            tags={"Name": args.name},
+            opts=child,
+        )
+        private_table = aws.ec2.RouteTable(
+            "private-routes", vpc_id=self.vpc.id, tags={"Name": f"{args.name}-private"}, opts=child
+        )
+        self.private_subnet_ids = []
+        public_subnets: list[aws.ec2.Subnet] = []
+        for plan in plans:
+            tier = "public" if plan.public else "private"
+            subnet = aws.ec2.Subnet(
+                f"{tier}-subnet-{plan.index}",
+                vpc_id=self.vpc.id,
+                cidr_block=plan.cidr,
+                availability_zone=plan.availability_zone,
+                map_public_ip_on_launch=False,
+                tags={"Name": f"{args.name}-{tier}-{plan.availability_zone}"},
+                opts=child,
+            )
+            if plan.public:
+                public_subnets.append(subnet)
+                continue
+            self.private_subnet_ids.append(subnet.id)
+            aws.ec2.RouteTableAssociation(
+                f"private-subnet-{plan.index}-routes",
+                subnet_id=subnet.id,
+                route_table_id=private_table.id,
+                opts=child,
+            )
+
+        for service in ("s3", "dynamodb"):
+            aws.ec2.VpcEndpoint(
+                f"{service}-endpoint",
+                vpc_id=self.vpc.id,
+                service_name=f"com.amazonaws.{args.region}.{service}",
+                vpc_endpoint_type="Gateway",
+                route_table_ids=[private_table.id],
+                tags={"Name": f"{args.name}-{service}"},
+                opts=child,
+            )
+
+        self.function_security_group = aws.ec2.SecurityGroup(
+            "function-security-group",
+            name=f"{args.name}-function",
+            description="Processor function: no ingress; HTTPS out to AWS endpoints only",
+            vpc_id=self.vpc.id,
+            egress=[
+                aws.ec2.SecurityGroupEgressArgs(
+                    description="HTTPS to AWS APIs (gateway/interface endpoints or NAT)",
+                    protocol="tcp",
+                    from_port=443,
+                    to_port=443,
+                    cidr_blocks=["0.0.0.0/0"],
+                )
+            ],
+            tags={"Name": f"{args.name}-function"},
+            opts=child,
+        )
+        if args.xray_endpoint and args.egress_mode is EgressMode.NONE:
+            self._xray_endpoint(args)
+        if args.egress_mode is EgressMode.NAT_GATEWAY:
+            self._nat_gateway(args, public_subnets, private_table)
+        elif args.egress_mode is EgressMode.NAT_INSTANCE:
+            self._nat_instance(args, public_subnets, private_table)
+
+        self.register_outputs(
+            {"vpc_id": self.vpc.id, "private_subnet_ids": self.private_subnet_ids}
+        )
+
+    def _zones(self, args: NetworkArgs) -> list[str]:
+        available = aws.get_availability_zones(
+            state="available", opts=pulumi.InvokeOptions(parent=self)
+        ).names
+        if len(available) < args.availability_zone_count:
+            raise ConfigError(
+                "network",
+                [
+                    f"platform:availabilityZoneCount = {args.availability_zone_count}: region "
+                    f"{args.region} has only {len(available)} available zones"
+                ],
+            )
+        return sorted(available)[: args.availability_zone_count]
+
+    def _xray_endpoint(self, args: NetworkArgs) -> None:
+        """Trace segments leave through the function's ENIs: without NAT they need this."""
+        child = pulumi.ResourceOptions(parent=self)
+        endpoint_group = aws.ec2.SecurityGroup(
+            "xray-endpoint-security-group",
+            name=f"{args.name}-xray-endpoint",
+            description="X-Ray interface endpoint: HTTPS from the processor function only",
+            vpc_id=self.vpc.id,
+            ingress=[
+                aws.ec2.SecurityGroupIngressArgs(
+                    description="HTTPS from the processor function",
+                    protocol="tcp",
+                    from_port=443,
+                    to_port=443,
+                    security_groups=[self.function_security_group.id],
+                )
+            ],
+            tags={"Name": f"{args.name}-xray-endpoint"},
+            opts=child,
+        )
+        aws.ec2.VpcEndpoint(
+            "xray-endpoint",
+            vpc_id=self.vpc.id,
+            service_name=f"com.amazonaws.{args.region}.xray",
+            vpc_endpoint_type="Interface",
+            private_dns_enabled=True,
+            subnet_ids=self.private_subnet_ids,
+            security_group_ids=[endpoint_group.id],
+            tags={"Name": f"{args.name}-xray"},
+            opts=child,
+        )
+
+    def _public_tier(self, args: NetworkArgs, public_subnets: Sequence[aws.ec2.Subnet]) -> None:
+        child = pulumi.ResourceOptions(parent=self)
+        gateway = aws.ec2.InternetGateway(
+            "internet-gateway", vpc_id=self.vpc.id, tags={"Name": args.name}, opts=child
+        )
+        public_table = aws.ec2.RouteTable(
+            "public-routes",
+            vpc_id=self.vpc.id,
+            routes=[aws.ec2.RouteTableRouteArgs(cidr_block="0.0.0.0/0", gateway_id=gateway.id)],
+            tags={"Name": f"{args.name}-public"},
+            opts=child,
+        )
+        for index, subnet in enumerate(public_subnets):
+            aws.ec2.RouteTableAssociation(
+                f"public-subnet-{index}-routes",
+                subnet_id=subnet.id,
+                route_table_id=public_table.id,
+                opts=child,
+            )
+
+    def _nat_gateway(
+        self,
+        args: NetworkArgs,
+        public_subnets: Sequence[aws.ec2.Subnet],
+        private_table: aws.ec2.RouteTable,
+    ) -> None:
+        child = pulumi.ResourceOptions(parent=self)
+        self._public_tier(args, public_subnets)
+        address = aws.ec2.Eip("nat-address", domain="vpc", tags={"Name": args.name}, opts=child)
+        gateway = aws.ec2.NatGateway(
+            "nat-gateway",
+            allocation_id=address.id,
+            subnet_id=public_subnets[0].id,
+            tags={"Name": args.name},
+            opts=child,
+        )
+        aws.ec2.Route(
+            "private-default-route",
+            route_table_id=private_table.id,
+            destination_cidr_block="0.0.0.0/0",
+            nat_gateway_id=gateway.id,
+            opts=child,
+        )
+
+    def _nat_instance(
+        self,
+        args: NetworkArgs,
+        public_subnets: Sequence[aws.ec2.Subnet],
+        private_table: aws.ec2.RouteTable,
+    ) -> None:
+        child = pulumi.ResourceOptions(parent=self)
+        self._public_tier(args, public_subnets)
+        image = aws.ssm.get_parameter_output(
+            name=NAT_INSTANCE_AMI_PARAMETER, opts=pulumi.InvokeOutputOptions(parent=self)
+        )
+        group = aws.ec2.SecurityGroup(
+            "nat-instance-security-group",
+            name=f"{args.name}-nat-instance",
+            description="NAT instance: any traffic from the VPC, out to the internet",
+            vpc_id=self.vpc.id,
+            ingress=[
+                aws.ec2.SecurityGroupIngressArgs(
+                    description="traffic to translate, from inside the VPC",
+                    protocol="-1",
+                    from_port=0,
+                    to_port=0,
+                    cidr_blocks=[str(args.vpc_cidr)],
+                )
+            ],
+            egress=[
+                aws.ec2.SecurityGroupEgressArgs(
+                    description="translated traffic to the internet",
+                    protocol="-1",
+                    from_port=0,
+                    to_port=0,
+                    cidr_blocks=["0.0.0.0/0"],
+                )
+            ],
+            tags={"Name": f"{args.name}-nat-instance"},
+            opts=child,
+        )
+        instance = aws.ec2.Instance(
+            "nat-instance",
+            ami=image.value,
+            instance_type=NAT_INSTANCE_TYPE,
+            subnet_id=public_subnets[0].id,
+            associate_public_ip_address=True,
+            source_dest_check=False,
+            vpc_security_group_ids=[group.id],
+            user_data=NAT_INSTANCE_USER_DATA,
+            metadata_options=aws.ec2.InstanceMetadataOptionsArgs(http_tokens="required"),
+            tags={"Name": f"{args.name}-nat"},
+            opts=child,
+        )
+        aws.ec2.Route(
+            "private-default-route",
+            route_table_id=private_table.id,
+            destination_cidr_block="0.0.0.0/0",
+            network_interface_id=instance.primary_network_interface_id,
+            opts=child,
+        )

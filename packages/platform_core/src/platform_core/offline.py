@@ -1,0 +1,254 @@
+"""Render a real stack program offline, under Pulumi's mock engine, with its real stack config.
+
+No Pulumi CLI, engine or AWS account is involved: the program's `__main__.py` runs as `pulumi up`
+would run it, the engine is replaced by `pulumi.runtime.set_mocks`, and every registration —
+type, logical name, inputs, parent, dependencies and options — is recorded for inspection by
+tests, the policy pack and the environment consistency report.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import hashlib
+import json
+import runpy
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import yaml
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+__all__ = [
+    "FAKE_ACCOUNT_ID",
+    "FakeAws",
+    "RegisteredResource",
+    "RenderedStack",
+    "engine_config",
+    "render_stack",
+]
+
+FAKE_ACCOUNT_ID = "123456789012"
+
+
+@dataclass(frozen=True)
+class RegisteredResource:
+    """One resource as the engine received it."""
+
+    urn: str
+    type: str
+    name: str
+    custom: bool
+    parent: str
+    provider: str
+    inputs: Mapping[str, Any]
+    state: Mapping[str, Any]
+    dependencies: tuple[str, ...]
+    protect: bool
+    retain_on_delete: bool
+    ignore_changes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RenderedStack:
+    """Everything one program registered, and its stack outputs."""
+
+    project: str
+    stack: str
+    resources: tuple[RegisteredResource, ...]
+    outputs: Mapping[str, Any]
+
+    def of_type(self, type_: str) -> list[RegisteredResource]:
+        return [resource for resource in self.resources if resource.type == type_]
+
+    def one(self, type_: str) -> RegisteredResource:
+        found = self.of_type(type_)
+        if len(found) != 1:
+            raise LookupError(f"expected one {type_}, found {len(found)}")
+        return found[0]
+
+    def by_urn(self, urn: str) -> RegisteredResource:
+        return next(resource for resource in self.resources if resource.urn == urn)
+
+
+def _arn(service: str, region: str, resource: str) -> str:
+    return f"arn:aws:{service}:{region}:{FAKE_ACCOUNT_ID}:{resource}"
+
+
+@dataclass
+class FakeAws(pulumi_mocks.Mocks):
+    """Answers registrations and invokes the way AWS would shape them (ids, names, ARNs)."""
+
+    region: str
+    # The registering resource's path within the stack (`type$type::name`), set by the monitor
+    # on the registering thread, so ids are unique and the same in every environment.
+    current: threading.local = field(default_factory=threading.local)
+
+    def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        state = dict(args.inputs)
+        name = str(state.get("name") or state.get("bucket") or args.name)
+        outputs = self._outputs(args.typ, name)
+        state.update({key: value for key, value in outputs.items() if key not in state})
+        return str(outputs["id"]), state
+
+    def _outputs(self, type_: str, name: str) -> dict[str, Any]:
+        region = self.region
+        path = getattr(self.current, "path", name)
+        digest = hashlib.sha256(path.encode()).hexdigest()[:12]
+        known: dict[str, dict[str, Any]] = {
+            "aws:s3/bucket:Bucket": {"id": name, "arn": f"arn:aws:s3:::{name}"},
+            "aws:dynamodb/table:Table": {
+                "id": name, "arn": _arn("dynamodb", region, f"table/{name}")
+            },
+            "aws:lambda/function:Function": {
+                "id": name,
+                "arn": _arn("lambda", region, f"function:{name}"),
+                "invokeArn": f"arn:aws:apigateway:{region}:lambda:path/functions/{name}",
+            },
+            "aws:cloudwatch/logGroup:LogGroup": {
+                "id": name, "arn": _arn("logs", region, f"log-group:{name}")
+            },
+            "aws:sqs/queue:Queue": {
+                "id": f"https://sqs.{region}.amazonaws.com/{FAKE_ACCOUNT_ID}/{name}",
+                "arn": _arn("sqs", region, name),
+                "url": f"https://sqs.{region}.amazonaws.com/{FAKE_ACCOUNT_ID}/{name}",
+            },
+            "aws:sns/topic:Topic": {
+                "id": _arn("sns", region, name), "arn": _arn("sns", region, name)
+            },
+            "aws:iam/role:Role": {"id": name, "arn": f"arn:aws:iam::{FAKE_ACCOUNT_ID}:role/{name}"},
+            "aws:ec2/instance:Instance": {"primaryNetworkInterfaceId": f"eni-{digest}"},
+        }  # fmt: skip
+        default = {"id": f"{type_.rsplit(':', 1)[-1].lower()}-{digest}"}
+        return {**default, **known.get(type_, {})}
+
+    def call(self, args: pulumi_mocks.MockCallArgs) -> dict[str, Any]:  # type: ignore[override]
+        zones = [f"{self.region}{letter}" for letter in "abcdef"]
+        answers: dict[str, dict[str, Any]] = {
+            "aws:index/getAvailabilityZones:getAvailabilityZones": {
+                "id": self.region,
+                "names": zones,
+                "zoneIds": [f"use1-az{index}" for index in range(1, len(zones) + 1)],
+            },
+            "aws:index/getCallerIdentity:getCallerIdentity": {
+                "id": FAKE_ACCOUNT_ID,
+                "accountId": FAKE_ACCOUNT_ID,
+                "arn": f"arn:aws:iam::{FAKE_ACCOUNT_ID}:user/deployer",
+                "userId": "AIDAEXAMPLE",
+            },
+            "aws:ssm/getParameter:getParameter": {
+                "id": args.args.get("name", ""),
+                "name": args.args.get("name", ""),
+                "value": "ami-0abcdef1234567890",
+                "type": "String",
+            },
+        }
+        return answers.get(args.token, {})
+
+
+class _RecordingMonitor(pulumi_mocks.MockMonitor):
+    """The mock monitor, keeping each registration's options next to its inputs."""
+
+    mocks: FakeAws
+
+    def __init__(self, mocks: FakeAws) -> None:
+        super().__init__(mocks)
+        self.records: list[RegisteredResource] = []
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        urn = self.make_urn(request.parent, request.type, request.name)
+        self.mocks.current.path = urn.split("::", 2)[2]
+        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
+        if request.type == "pulumi:pulumi:Stack":
+            return response
+        if any(record.urn == response.urn for record in self.records):
+            # The real engine refuses a second resource with the same URN; so do we.
+            raise ValueError(f"duplicate resource URN {response.urn}")
+        registration = self.resources.get(response.urn)
+        inputs = _sync_await(_deserialize(request.object))
+        self.records.append(
+            RegisteredResource(
+                urn=response.urn,
+                type=request.type,
+                name=request.name,
+                custom=bool(request.custom),
+                parent=request.parent,
+                provider=request.provider,
+                inputs=inputs,
+                state=dict(registration.state) if registration is not None else {},
+                dependencies=tuple(request.dependencies),
+                protect=bool(request.protect),
+                retain_on_delete=bool(request.retainOnDelete),
+                ignore_changes=tuple(request.ignoreChanges),
+            )
+        )
+        return response
+
+
+async def _deserialize(struct: Any) -> dict[str, Any]:
+    from pulumi.runtime import rpc
+
+    return dict(rpc.deserialize_properties(struct))
+
+
+def engine_config(values: Mapping[str, Any]) -> dict[str, str]:
+    """Config as the Pulumi CLI hands it to a Python program: strings, structures as JSON."""
+    flat: dict[str, str] = {}
+    for key, value in values.items():
+        if isinstance(value, bool):
+            flat[key] = "true" if value else "false"
+        elif isinstance(value, list | dict):
+            flat[key] = json.dumps(value)
+        else:
+            flat[key] = str(value)
+    return flat
+
+
+def _stack_config(stack_dir: Path, environment: str) -> dict[str, Any]:
+    document = yaml.safe_load((stack_dir / f"Pulumi.{environment}.yaml").read_text()) or {}
+    config: dict[str, Any] = document.get("config") or {}
+    return config
+
+
+def render_stack(
+    stack_dir: Path,
+    *,
+    stack: str | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> RenderedStack:
+    """Run `stack_dir/__main__.py` with `Pulumi.<dir name>.yaml` (+ `overrides`) under mocks."""
+    stack_dir = stack_dir.resolve()
+    environment = stack_dir.name
+    project = yaml.safe_load((stack_dir / "Pulumi.yaml").read_text())["name"]
+    config = {**_stack_config(stack_dir, environment), **(overrides or {})}
+    region = str(config.get("aws:region", "us-east-1"))
+    # A fresh context: the SDK keeps the root stack and the config in context variables.
+    return contextvars.Context().run(
+        _render, stack_dir, project, stack or environment, engine_config(config), region
+    )
+
+
+def _render(
+    stack_dir: Path, project: str, stack: str, config: dict[str, str], region: str
+) -> RenderedStack:
+    mocks = FakeAws(region=region)
+    monitor = _RecordingMonitor(mocks)
+    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor)
+    pulumi.runtime.set_all_config(config)
+    program = stack_dir / "__main__.py"
+
+    def run_program() -> None:
+        runpy.run_path(str(program), run_name="__main__")
+
+    _sync_await(run_pulumi_func(run_program))
+    root = pulumi.runtime.get_root_resource()
+    raw_outputs = getattr(root, "outputs", {}) if root is not None else {}
+    outputs = _sync_await(pulumi.Output.from_input(raw_outputs).future()) or {}
+    return RenderedStack(
+        project=project, stack=stack, resources=tuple(monitor.records), outputs=dict(outputs)
+    )

@@ -1,0 +1,227 @@
+"""Storage of one environment (R-9): the analytics table (SPEC §5 keys) and the two buckets."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from platform_core.config import AutoscalingRange, BillingMode
+
+__all__ = [
+    "INGEST_PREFIX",
+    "TABLE_HASH_KEY",
+    "TABLE_RANGE_KEY",
+    "TABLE_TTL_ATTRIBUTE",
+    "AnalyticsTable",
+    "AnalyticsTableArgs",
+    "SecureBucket",
+    "SecureBucketArgs",
+    "tls_only_policy",
+]
+
+# The table contract of SPEC §5; the processor and the local runner read these too.
+TABLE_HASH_KEY = "pk"
+TABLE_RANGE_KEY = "sk"
+TABLE_TTL_ATTRIBUTE = "expires_at"
+INGEST_PREFIX = "incoming/"
+_CAPACITY_DIMENSIONS = {
+    "read": ("dynamodb:table:ReadCapacityUnits", "DynamoDBReadCapacityUtilization"),
+    "write": ("dynamodb:table:WriteCapacityUnits", "DynamoDBWriteCapacityUtilization"),
+}
+
+
+def tls_only_policy(bucket_arn: str) -> dict[str, Any]:
+    """Deny every request that does not use TLS. A Deny of `s3:*` only ever takes rights away."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "DenyInsecureTransport",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:*",
+                "Resource": [bucket_arn, f"{bucket_arn}/*"],
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            }
+        ],
+    }
+
+
+@dataclass(frozen=True)
+class SecureBucketArgs:
+    bucket_name: str
+    versioning: bool
+    force_destroy: bool
+    glacier_after_days: int | None = None
+
+
+class SecureBucket(pulumi.ComponentResource):
+    """A private bucket: owner-enforced, all four public-access blocks, SSE, TLS-only policy.
+
+    Children are named after the component, since URNs must be unique per type in a stack.
+    """
+
+    bucket: aws.s3.Bucket
+
+    def __init__(
+        self, name: str, args: SecureBucketArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("platform:index:SecureBucket", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        self.bucket = aws.s3.Bucket(
+            f"{name}-bucket", bucket=args.bucket_name, force_destroy=args.force_destroy, opts=child
+        )
+        aws.s3.BucketOwnershipControls(
+            f"{name}-ownership",
+            bucket=self.bucket.id,
+            rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
+            opts=child,
+        )
+        public_access = aws.s3.BucketPublicAccessBlock(
+            f"{name}-public-access-block",
+            bucket=self.bucket.id,
+            block_public_acls=True,
+            block_public_policy=True,
+            ignore_public_acls=True,
+            restrict_public_buckets=True,
+            opts=child,
+        )
+        aws.s3.BucketServerSideEncryptionConfiguration(
+            f"{name}-encryption",
+            bucket=self.bucket.id,
+            rules=[{"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}}],
+            opts=child,
+        )
+        # "Disabled" is the documented status for a bucket that has never been versioned.
+        aws.s3.BucketVersioning(
+            f"{name}-versioning",
+            bucket=self.bucket.id,
+            versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(
+                status="Enabled" if args.versioning else "Disabled"
+            ),
+            opts=child,
+        )
+        # The policy waits for the public-access block: S3 rejects policies set concurrently.
+        aws.s3.BucketPolicy(
+            f"{name}-tls-only-policy",
+            bucket=self.bucket.id,
+            policy=self.bucket.arn.apply(lambda arn: json.dumps(tls_only_policy(arn))),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[public_access]),
+        )
+        if args.glacier_after_days is not None:
+            self._glacier_lifecycle(f"{name}-lifecycle", args.glacier_after_days)
+        self.register_outputs({"bucket": self.bucket.bucket, "arn": self.bucket.arn})
+
+    def _glacier_lifecycle(self, name: str, days: int) -> None:
+        aws.s3.BucketLifecycleConfiguration(
+            name,
+            bucket=self.bucket.id,
+            rules=[
+                aws.s3.BucketLifecycleConfigurationRuleArgs(
+                    id="archive-to-glacier",
+                    status="Enabled",
+                    filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
+                    transitions=[
+                        aws.s3.BucketLifecycleConfigurationRuleTransitionArgs(
+                            days=days, storage_class="GLACIER"
+                        )
+                    ],
+                    noncurrent_version_transitions=[
+                        aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionTransitionArgs(
+                            noncurrent_days=days, storage_class="GLACIER"
+                        )
+                    ],
+                )
+            ],
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+
+@dataclass(frozen=True)
+class AnalyticsTableArgs:
+    table_name: str
+    billing_mode: BillingMode
+    autoscaling: AutoscalingRange | None
+    on_demand_max_units: int | None
+    point_in_time_recovery: bool
+
+
+class AnalyticsTable(pulumi.ComponentResource):
+    """The bars table: `pk`/`sk` strings, encrypted, TTL for bookkeeping items, optional PITR.
+
+    Provisioned tables get target-tracking autoscaling; the table then ignores drift in its
+    capacity, which autoscaling owns, so `pulumi up` never resets a scaled-up table.
+    """
+
+    table: aws.dynamodb.Table
+
+    def __init__(
+        self, name: str, args: AnalyticsTableArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("platform:index:AnalyticsTable", name, None, opts)
+        provisioned = args.billing_mode is BillingMode.PROVISIONED and args.autoscaling is not None
+        capacity = args.autoscaling.min_units if provisioned and args.autoscaling else None
+        on_demand = (
+            aws.dynamodb.TableOnDemandThroughputArgs(
+                max_read_request_units=args.on_demand_max_units,
+                max_write_request_units=args.on_demand_max_units,
+            )
+            if args.on_demand_max_units is not None
+            else None
+        )
+        self.table = aws.dynamodb.Table(
+            "table",
+            name=args.table_name,
+            billing_mode=args.billing_mode.value,
+            hash_key=TABLE_HASH_KEY,
+            range_key=TABLE_RANGE_KEY,
+            attributes=[
+                aws.dynamodb.TableAttributeArgs(name=TABLE_HASH_KEY, type="S"),
+                aws.dynamodb.TableAttributeArgs(name=TABLE_RANGE_KEY, type="S"),
+            ],
+            read_capacity=capacity,
+            write_capacity=capacity,
+            on_demand_throughput=on_demand,
+            point_in_time_recovery=aws.dynamodb.TablePointInTimeRecoveryArgs(
+                enabled=args.point_in_time_recovery
+            ),
+            server_side_encryption=aws.dynamodb.TableServerSideEncryptionArgs(enabled=True),
+            ttl=aws.dynamodb.TableTtlArgs(attribute_name=TABLE_TTL_ATTRIBUTE, enabled=True),
+            deletion_protection_enabled=False,
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                ignore_changes=["readCapacity", "writeCapacity"] if provisioned else None,
+            ),
+        )
+        if provisioned and args.autoscaling is not None:
+            self._autoscaling(args.table_name, args.autoscaling)
+        self.register_outputs({"name": self.table.name, "arn": self.table.arn})
+
+    def _autoscaling(self, table_name: str, scaling: AutoscalingRange) -> None:
+        for dimension, (scalable_dimension, metric) in _CAPACITY_DIMENSIONS.items():
+            target = aws.appautoscaling.Target(
+                f"{dimension}-capacity-target",
+                service_namespace="dynamodb",
+                resource_id=self.table.name.apply(lambda name: f"table/{name}"),
+                scalable_dimension=scalable_dimension,
+                min_capacity=scaling.min_units,
+                max_capacity=scaling.max_units,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            aws.appautoscaling.Policy(
+                f"{dimension}-capacity-policy",
+                name=f"{table_name}-{dimension}-capacity",
+                policy_type="TargetTrackingScaling",
+                service_namespace=target.service_namespace,
+                resource_id=target.resource_id,
+                scalable_dimension=target.scalable_dimension,
+                target_tracking_scaling_policy_configuration={
+                    "predefined_metric_specification": {"predefined_metric_type": metric},
+                    "target_value": float(scaling.target_utilization_percent),
+                },
+                opts=pulumi.ResourceOptions(parent=self),
+            )

@@ -1,0 +1,9 @@
+"""The production environment: the shared platform with the dials of Pulumi.production.yaml."""
+
+import pulumi
+
+from platform_core import TradingPlatform, load_config
+
+platform = TradingPlatform("trading-analytics", load_config("production"))
+for name, value in platform.exports.items():
+    pulumi.export(name, value)
