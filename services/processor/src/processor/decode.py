@@ -441,8 +441,8 @@ def decode_object(body: ByteStream, key: str) -> Iterator[Chunk]:
     if magic == _GZIP_MAGIC:
         stream = gzip.GzipFile(fileobj=_Reader(magic, body), mode="rb")  # type: ignore[call-overload]
         magic = b""
-    reader = _Reader(magic, stream)
-    head = reader.read(65_536)
+    reader = _Reader(b"", stream)
+    head = magic + reader.read(65_536)
     if not head:
         return
     kind = _detect(head, key)

@@ -69,7 +69,7 @@ class WireTrade(msgspec.Struct, gc=False):
 
 
 def _show(value: Any) -> str:
-    text = repr(value)
+    text = repr(str(value) if isinstance(value, Decimal) else value)
     return text if len(text) <= 40 else text[:37] + "..."
 
 
