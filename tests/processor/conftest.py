@@ -50,3 +50,32 @@ def aws() -> Iterator[dict[str, Any]]:
         s3 = boto3.client("s3", region_name=REGION)
         create_resources(ddb, s3)
         yield {"ddb": ddb, "s3": s3}
+
+
+def _serialise_moto_dynamodb() -> None:
+    """Make each moto DynamoDB operation atomic, as every DynamoDB request is.
+
+    moto's backend is not thread-safe (a transaction deep-copies the table while other request
+    threads write to it), but real DynamoDB serialises writes per item and runs transactions
+    atomically. With one lock per operation the tests exercise *our* protocol (read, then a
+    conditional transactional write, with real interleavings between requests), not moto's
+    races.
+    """
+    import functools
+    import threading
+
+    from moto.dynamodb.models import DynamoDBBackend
+
+    lock = threading.RLock()
+    for name in ("transact_write_items", "put_item", "update_item", "get_item",
+                 "batch_get_item", "delete_item", "scan", "query"):
+        original = getattr(DynamoDBBackend, name)
+
+        def locked(*args: Any, __original: Any = original, **kwargs: Any) -> Any:
+            with lock:
+                return __original(*args, **kwargs)
+
+        setattr(DynamoDBBackend, name, functools.wraps(original)(locked))
+
+
+_serialise_moto_dynamodb()

@@ -45,3 +45,29 @@ def s3_event(key: str, etag: str = "e1", bucket: str = INGEST, version: str | No
         obj["versionId"] = version
     return {"Records": [{"eventSource": "aws:s3", "eventName": "ObjectCreated:Put",
                          "s3": {"bucket": {"name": bucket}, "object": obj}}]}
+
+
+def expected_bars(records: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
+    """The bar items one batch of ``records`` must give, computed by the pure core alone."""
+    from processor.bars import Bar, aggregate
+    from processor.records import RecordError, validate
+    from processor.store import bar_item
+
+    trades, seen = [], set()
+    for record in records:
+        try:
+            trade = validate(record)
+        except RecordError:
+            continue
+        if trade.trade_id not in seen:
+            seen.add(trade.trade_id)
+            trades.append(trade)
+    bars: dict[tuple[str, int], Bar] = {}
+    aggregate(trades, bars)
+    out = {}
+    for bar in bars.values():
+        item = bar_item(bar)
+        out[(item["pk"]["S"], item["sk"]["S"])] = {
+            k: Decimal(v["N"]) if "N" in v else v["S"] for k, v in item.items()
+        }
+    return out

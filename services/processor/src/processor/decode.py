@@ -233,7 +233,8 @@ class _Reader:
 
     def read(self, size: int = -1, /) -> bytes:
         if self._head:
-            out, self._head = self._head, b""
+            cut = len(self._head) if size < 0 else size
+            out, self._head = self._head[:cut], self._head[cut:]
             return out
         try:
             return self._rest.read(size)

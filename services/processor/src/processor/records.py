@@ -69,7 +69,8 @@ class WireTrade(msgspec.Struct, gc=False):
 
 
 def _show(value: Any) -> str:
-    text = repr(str(value) if isinstance(value, Decimal) else value)
+    numeric = isinstance(value, Decimal | int | float) and not isinstance(value, bool)
+    text = repr(str(value) if numeric else value)  # numbers quoted alike, whatever the path
     return text if len(text) <= 40 else text[:37] + "..."
 
 
