@@ -1,0 +1,45 @@
+"""The deployment artifact: pinned compiled deps, arm64 binaries only, small (P-3)."""
+
+from __future__ import annotations
+
+import tomllib
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from platform_core.artifact import build_package_artifact
+
+ROOT = Path(__file__).resolve().parents[2]
+_EM_X86_64, _EM_AARCH64 = 62, 183
+
+
+def elf_machine(data: bytes) -> int | None:
+    """The ELF ``e_machine`` of a binary, or None if it is not ELF."""
+    if data[:4] != b"\x7fELF":
+        return None
+    return int.from_bytes(data[18:20], "little" if data[5] == 1 else "big")
+
+
+def test_runtime_dependencies_are_pinned_and_exclude_the_sdk():
+    project = tomllib.loads((ROOT / "services/processor/pyproject.toml").read_text())["project"]
+    for requirement in project["dependencies"]:
+        assert "==" in requirement, requirement
+        assert not requirement.lower().startswith(("boto3", "botocore")), requirement
+
+
+@pytest.fixture(scope="module")
+def artifact(tmp_path_factory):
+    return build_package_artifact("processor", ROOT / "build" / "processor-artifact-test")
+
+
+def test_zip_holds_arm64_binaries_only_and_stays_small(artifact):
+    assert artifact.size_bytes <= 1_000_000
+    with zipfile.ZipFile(artifact.path) as archive:
+        names = archive.namelist()
+        machines = {n: elf_machine(archive.read(n)) for n in names if ".so" in n}
+    assert "processor/handler.py" in names
+    assert not [n for n in names if "__pycache__" in n or n.startswith(("tests/", "boto"))]
+    assert machines, "msgspec's compiled extension should be vendored"
+    assert set(machines.values()) == {_EM_AARCH64}, machines
+    assert all(".cpython-313-aarch64-linux-gnu.so" in n or "abi3" in n for n in machines)
