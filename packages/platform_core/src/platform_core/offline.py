@@ -28,6 +28,7 @@ __all__ = [
     "FAKE_ACCOUNT_ID",
     "FakeAws",
     "RegisteredResource",
+    "RenderError",
     "RenderedStack",
     "engine_config",
     "render_stack",
@@ -52,6 +53,14 @@ class RegisteredResource:
     protect: bool
     retain_on_delete: bool
     ignore_changes: tuple[str, ...]
+
+
+class RenderError(Exception):
+    """The program failed; `registered` is what it had registered by then (R-2: nothing)."""
+
+    def __init__(self, cause: BaseException, registered: tuple[RegisteredResource, ...]) -> None:
+        super().__init__(str(cause))
+        self.registered = registered
 
 
 @dataclass(frozen=True)
@@ -245,7 +254,10 @@ def _render(
     def run_program() -> None:
         runpy.run_path(str(program), run_name="__main__")
 
-    _sync_await(run_pulumi_func(run_program))
+    try:
+        _sync_await(run_pulumi_func(run_program))
+    except Exception as error:
+        raise RenderError(error, tuple(monitor.records)) from error
     root = pulumi.runtime.get_root_resource()
     raw_outputs = getattr(root, "outputs", {}) if root is not None else {}
     outputs = _sync_await(pulumi.Output.from_input(raw_outputs).future()) or {}

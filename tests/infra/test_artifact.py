@@ -1,0 +1,88 @@
+"""R-7: the deployment artifact is reproducible, holds only runtime files, and is built for arm64."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from platform_core.artifact import build_lambda_artifact, build_package_artifact
+from platform_core.errors import ArtifactError
+
+ELF_MACHINE_AARCH64 = 183
+ELF_MACHINE_X86_64 = 62
+
+
+def make_package(root: Path) -> Path:
+    package = root / "demo"
+    (package / "sub").mkdir(parents=True)
+    (package / "__init__.py").write_text('"""Demo."""\n')
+    (package / "handler.py").write_text("def handler(event, context):\n    return event\n")
+    (package / "sub" / "__init__.py").write_text("")
+    return package
+
+
+def test_same_source_gives_the_same_bytes(tmp_path):
+    first = build_lambda_artifact(make_package(tmp_path / "a"), [], tmp_path / "out-a")
+    package_b = make_package(tmp_path / "b")
+    for path in package_b.rglob("*"):
+        os.utime(path, (1_700_000_000, 1_700_000_000))
+    second = build_lambda_artifact(package_b, [], tmp_path / "out-b")
+    assert first.sha256_base64 == second.sha256_base64
+    assert first.path.read_bytes() == second.path.read_bytes()
+
+
+def test_caches_and_tests_are_left_out(tmp_path):
+    package = make_package(tmp_path)
+    (package / "__pycache__").mkdir()
+    (package / "__pycache__" / "handler.cpython-311.pyc").write_bytes(b"\0")
+    (package / "tests").mkdir()
+    (package / "tests" / "test_handler.py").write_text("")
+    (package / "stale.pyc").write_bytes(b"\0")
+    artifact = build_lambda_artifact(package, [], tmp_path / "out")
+    assert artifact.entries == ("demo/__init__.py", "demo/handler.py", "demo/sub/__init__.py")
+    with zipfile.ZipFile(artifact.path) as archive:
+        assert {info.date_time for info in archive.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+
+
+def test_a_source_change_changes_the_hash(tmp_path):
+    package = make_package(tmp_path)
+    before = build_lambda_artifact(package, [], tmp_path / "out")
+    (package / "handler.py").write_text("def handler(event, context):\n    return None\n")
+    assert (
+        build_lambda_artifact(package, [], tmp_path / "out").sha256_base64 != before.sha256_base64
+    )
+
+
+def test_unpinned_dependency_is_refused(tmp_path):
+    with pytest.raises(ArtifactError, match="runtime dependency 'msgspec>=0.18' is not pinned"):
+        build_lambda_artifact(make_package(tmp_path), ["msgspec>=0.18"], tmp_path / "out")
+
+
+def test_directory_without_init_is_refused(tmp_path):
+    with pytest.raises(ArtifactError, match="is not a Python package"):
+        build_lambda_artifact(tmp_path, [], tmp_path / "out")
+
+
+def elf_machine(data: bytes) -> int | None:
+    if data[:4] != b"\x7fELF":
+        return None
+    return int.from_bytes(data[18:20], "little")
+
+
+def test_processor_artifact_is_small_and_arm64_only(tmp_path):
+    artifact = build_package_artifact("processor", Path("build/lambda"))
+    assert artifact.size_bytes <= 1024 * 1024
+    assert "processor/handler.py" in artifact.entries
+    assert not any("__pycache__" in name or "/tests/" in name for name in artifact.entries)
+    with zipfile.ZipFile(artifact.path) as archive:
+        machines = {name: elf_machine(archive.read(name)) for name in archive.namelist()}
+    binaries = {name: machine for name, machine in machines.items() if machine is not None}
+    assert ELF_MACHINE_X86_64 not in binaries.values()
+    assert set(binaries.values()) <= {ELF_MACHINE_AARCH64}
+    copy = tmp_path / "again"
+    shutil.copytree(artifact.path.parent, copy, dirs_exist_ok=True)
+    assert build_package_artifact("processor", copy).sha256_base64 == artifact.sha256_base64
