@@ -46,7 +46,10 @@ def test_stack_directories_differ_only_in_the_environment_name(stacks_dir):
 
 
 def test_each_environment_has_its_own_state_backend(stacks_dir):
-    urls = {re.search(r"url: (\S+)", (stacks_dir / env / "Pulumi.yaml").read_text()).group(1)
-            for env in ENVIRONMENTS}  # fmt: skip
+    urls = set()
+    for env in ENVIRONMENTS:
+        match = re.search(r"url: (\S+)", (stacks_dir / env / "Pulumi.yaml").read_text())
+        assert match is not None
+        urls.add(match.group(1))
     assert len(urls) == 3
     assert all(url.startswith("s3://") for url in urls)
