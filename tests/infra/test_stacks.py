@@ -284,6 +284,8 @@ def test_explicit_provider_with_default_tags_is_used_by_every_resource(rendered_
     reference = f"{provider.urn}::{provider.state['id']}"
     custom = [r for r in stack.resources if r.custom and not r.type.startswith("pulumi:providers:")]
     assert custom and all(r.provider == reference for r in custom)
+    # Lookups too: with default providers disabled, an invoke without it would fail.
+    assert stack.invokes and all(provider == reference for _, provider in stack.invokes)
 
 
 def test_allowed_account_ids_reach_the_provider(stacks_dir):

@@ -54,9 +54,7 @@ DIAL_INPUTS: Mapping[str, Mapping[str, str]] = {
         "onDemandThroughput*": "dynamodbOnDemandMaxUnits",
         "pointInTimeRecovery.enabled": "pointInTimeRecovery",
     },
-    "aws:s3/bucketVersioning:BucketVersioning": {
-        "versioningConfiguration.status": "s3Versioning"
-    },
+    "aws:s3/bucketVersioning:BucketVersioning": {"versioningConfiguration.status": "s3Versioning"},
     "aws:s3/bucket:Bucket": {"forceDestroy": "archiveForceDestroy"},
     "aws:ec2/vpc:Vpc": {"cidrBlock": "vpcCidr"},
     "aws:ec2/subnet:Subnet": {"cidrBlock": "vpcCidr"},

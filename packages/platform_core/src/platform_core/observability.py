@@ -87,7 +87,7 @@ class Alarms(pulumi.ComponentResource):
         for spec in self._specs(args):
             aws.cloudwatch.MetricAlarm(
                 spec.key,
-                name=f"{args.alarm_name_prefix} {spec.key}",
+                name=f"{args.alarm_name_prefix}-{spec.key}",
                 alarm_description=spec.description,
                 namespace=spec.namespace,
                 metric_name=spec.metric,

@@ -71,6 +71,7 @@ class RenderedStack:
     stack: str
     resources: tuple[RegisteredResource, ...]
     outputs: Mapping[str, Any]
+    invokes: tuple[tuple[str, str], ...] = ()
 
     def of_type(self, type_: str) -> list[RegisteredResource]:
         return [resource for resource in self.resources if resource.type == type_]
@@ -97,6 +98,8 @@ class FakeAws(pulumi_mocks.Mocks):
     # The registering resource's path within the stack (`type$type::name`), set by the monitor
     # on the registering thread, so ids are unique and the same in every environment.
     current: threading.local = field(default_factory=threading.local)
+    # (function token, provider reference) of every invoke, to check which provider served it.
+    invokes: list[tuple[str, str]] = field(default_factory=list)
 
     def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         state = dict(args.inputs)
@@ -137,6 +140,7 @@ class FakeAws(pulumi_mocks.Mocks):
         return {**default, **known.get(type_, {})}
 
     def call(self, args: pulumi_mocks.MockCallArgs) -> dict[str, Any]:  # type: ignore[override]
+        self.invokes.append((args.token, args.provider))
         zones = [f"{self.region}{letter}" for letter in "abcdef"]
         answers: dict[str, dict[str, Any]] = {
             "aws:index/getAvailabilityZones:getAvailabilityZones": {
@@ -262,5 +266,9 @@ def _render(
     raw_outputs = getattr(root, "outputs", {}) if root is not None else {}
     outputs = _sync_await(pulumi.Output.from_input(raw_outputs).future()) or {}
     return RenderedStack(
-        project=project, stack=stack, resources=tuple(monitor.records), outputs=dict(outputs)
+        project=project,
+        stack=stack,
+        resources=tuple(monitor.records),
+        outputs=dict(outputs),
+        invokes=tuple(mocks.invokes),
     )
