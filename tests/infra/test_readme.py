@@ -16,7 +16,7 @@ def settings_rows() -> dict[str, list[str]]:
     rows = {}
     for line in section.splitlines():
         cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
-        keys = re.findall(r"`([A-Za-z]+)`", cells[0]) if line.startswith("| `") else []
+        keys = re.findall(r"`([A-Za-z0-9]+)`", cells[0]) if line.startswith("| `") else []
         for key in keys:
             rows[key] = cells[1:4]
     return rows
