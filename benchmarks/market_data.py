@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 __all__ = [
-    "DEFAULT_START_MS",
     "BAD_RECORDS",
+    "DEFAULT_START_MS",
     "Format",
     "MarketData",
     "main",
@@ -40,16 +40,41 @@ _REAL_SYMBOLS = (
 
 #: Deliberately bad records a realistic sample carries, each with the reason it must get.
 BAD_RECORDS: tuple[dict[str, Any], ...] = (
-    {"trade_id": "bad-nan", "symbol": "AAPL", "price": "NaN", "quantity": 10,
-     "timestamp": DEFAULT_START_MS},
-    {"trade_id": "bad-neg", "symbol": "MSFT", "price": -1.5, "quantity": 10,
-     "timestamp": DEFAULT_START_MS},
-    {"trade_id": "bad-zero-qty", "symbol": "MSFT", "price": 410.5, "quantity": 0,
-     "timestamp": DEFAULT_START_MS},
-    {"trade_id": "bad-naive-ts", "symbol": "NVDA", "price": 140.1, "quantity": 5,
-     "timestamp": "2026-11-20T14:31:00"},
-    {"trade_id": "bad-symbol", "symbol": "AA$PL", "price": 187.2, "quantity": 1,
-     "timestamp": DEFAULT_START_MS},
+    {
+        "trade_id": "bad-nan",
+        "symbol": "AAPL",
+        "price": "NaN",
+        "quantity": 10,
+        "timestamp": DEFAULT_START_MS,
+    },
+    {
+        "trade_id": "bad-neg",
+        "symbol": "MSFT",
+        "price": -1.5,
+        "quantity": 10,
+        "timestamp": DEFAULT_START_MS,
+    },
+    {
+        "trade_id": "bad-zero-qty",
+        "symbol": "MSFT",
+        "price": 410.5,
+        "quantity": 0,
+        "timestamp": DEFAULT_START_MS,
+    },
+    {
+        "trade_id": "bad-naive-ts",
+        "symbol": "NVDA",
+        "price": 140.1,
+        "quantity": 5,
+        "timestamp": "2026-11-20T14:31:00",
+    },
+    {
+        "trade_id": "bad-symbol",
+        "symbol": "AA$PL",
+        "price": 187.2,
+        "quantity": 1,
+        "timestamp": DEFAULT_START_MS,
+    },
     {"symbol": "AAPL", "price": 187.2, "quantity": 1, "timestamp": DEFAULT_START_MS},
 )
 
@@ -122,7 +147,7 @@ def write_trades(
     """Write ``records`` to ``path`` in ``fmt``; JSON Lines is streamed, so N can be large."""
     opener = gzip.open if compress else Path.open
     if fmt == "jsonl":
-        with opener(path, "wb") as out:  # type: ignore[operator]
+        with opener(path, "wb") as out:
             buf: list[str] = []
             for record in records:
                 buf.append(json.dumps(record, separators=(",", ":")))

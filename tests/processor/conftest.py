@@ -19,9 +19,13 @@ if str(ROOT) not in sys.path:
 
 TABLE, ARCHIVE, INGEST, REGION = "dev-analytics", "dev-archive", "dev-ingest", "us-east-1"
 for name, value in {
-    "TABLE_NAME": TABLE, "ARCHIVE_BUCKET": ARCHIVE, "ENVIRONMENT": "dev",
-    "AWS_DEFAULT_REGION": REGION, "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
+    "TABLE_NAME": TABLE,
+    "ARCHIVE_BUCKET": ARCHIVE,
+    "ENVIRONMENT": "dev",
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
 }.items():
     os.environ.setdefault(name, value)
 os.environ.pop("AWS_ENDPOINT_URL", None)
@@ -30,14 +34,20 @@ os.environ.pop("AWS_ENDPOINT_URL", None)
 def create_resources(ddb: Any, s3: Any) -> None:
     """The table and buckets as the infrastructure defines them (keys, TTL attribute)."""
     ddb.create_table(
-        TableName=TABLE, BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
-                              {"AttributeName": "sk", "AttributeType": "S"}],
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
-                   {"AttributeName": "sk", "KeyType": "RANGE"}],
+        TableName=TABLE,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+        KeySchema=[
+            {"AttributeName": "pk", "KeyType": "HASH"},
+            {"AttributeName": "sk", "KeyType": "RANGE"},
+        ],
     )
-    ddb.update_time_to_live(TableName=TABLE, TimeToLiveSpecification={
-        "Enabled": True, "AttributeName": "expires_at"})
+    ddb.update_time_to_live(
+        TableName=TABLE, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"}
+    )
     for bucket in (ARCHIVE, INGEST):
         s3.create_bucket(Bucket=bucket)
 
@@ -67,15 +77,24 @@ def _serialise_moto_dynamodb() -> None:
     from moto.dynamodb.models import DynamoDBBackend
 
     lock = threading.RLock()
-    for name in ("transact_write_items", "put_item", "update_item", "get_item",
-                 "batch_get_item", "delete_item", "scan", "query"):
+    for name in (
+        "transact_write_items",
+        "put_item",
+        "update_item",
+        "get_item",
+        "batch_get_item",
+        "delete_item",
+        "scan",
+        "query",
+    ):
         original = getattr(DynamoDBBackend, name)
 
         def locked(*args: Any, __original: Any = original, **kwargs: Any) -> Any:
             with lock:
                 return __original(*args, **kwargs)
 
-        setattr(DynamoDBBackend, name, functools.wraps(original)(locked))
+        wrapped: Any = functools.wraps(original)
+        setattr(DynamoDBBackend, name, wrapped(locked))
 
 
 _serialise_moto_dynamodb()

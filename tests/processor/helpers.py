@@ -39,12 +39,21 @@ def archive(s3: Any, prefix: str) -> dict[str, list[dict[str, Any]]]:
     return out
 
 
-def s3_event(key: str, etag: str = "e1", bucket: str = INGEST, version: str | None = None) -> dict:
+def s3_event(
+    key: str, etag: str = "e1", bucket: str = INGEST, version: str | None = None
+) -> dict[str, Any]:
     obj: dict[str, Any] = {"key": key, "eTag": etag, "size": 1}
     if version:
         obj["versionId"] = version
-    return {"Records": [{"eventSource": "aws:s3", "eventName": "ObjectCreated:Put",
-                         "s3": {"bucket": {"name": bucket}, "object": obj}}]}
+    return {
+        "Records": [
+            {
+                "eventSource": "aws:s3",
+                "eventName": "ObjectCreated:Put",
+                "s3": {"bucket": {"name": bucket}, "object": obj},
+            }
+        ]
+    }
 
 
 def expected_bars(records: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+from typing import Any
 
 import pytest
 
@@ -25,11 +26,13 @@ TRADES = list(MarketData(30, symbols=3, seed=1))
 def flat(chunks) -> tuple[list[tuple[int, str]], list[tuple[int | None, str | None, str]]]:
     chunks = list(chunks)
     assert all(isinstance(c, Chunk) for c in chunks)
-    return ([(i, t.trade_id) for c in chunks for i, t in c.trades],
-            [(r.index, r.trade_id, r.reason) for c in chunks for r in c.rejections])
+    return (
+        [(i, t.trade_id) for c in chunks for i, t in c.trades],
+        [(r.index, r.trade_id, r.reason) for c in chunks for r in c.rejections],
+    )
 
 
-def encode(fmt: str, records, tmp_path, compress=False) -> bytes:
+def encode(fmt: str, records, tmp_path, compress=False):
     path = tmp_path / "x"
     write_trades(path, records, fmt, compress=compress)  # type: ignore[arg-type]
     return path.read_bytes()
@@ -58,8 +61,13 @@ def test_wrapped_document_with_other_keys_first():
 
 
 def test_jsonl_bad_lines_keep_their_index():
-    lines = [json.dumps(TRADES[0]), "", "{not json", json.dumps(TRADES[1] | {"price": "NaN"}),
-             json.dumps(TRADES[2]) + "\r"]
+    lines = [
+        json.dumps(TRADES[0]),
+        "",
+        "{not json",
+        json.dumps(TRADES[1] | {"price": "NaN"}),
+        json.dumps(TRADES[2]) + "\r",
+    ]
     accepted, rejected = flat(decode_object(io.BytesIO("\n".join(lines).encode()), "k.jsonl"))
     assert [i for i, _ in accepted] == [0, 4]
     assert rejected[0][:2] == (2, None) and "line is not valid JSON" in rejected[0][2]
@@ -111,14 +119,18 @@ def test_csv_missing_columns_names_them():
 
 
 def test_csv_rows_with_wrong_width_and_bad_values():
-    data = (b"trade_id,symbol,price,quantity,timestamp,side\n"
-            b"t1,AAPL,1.5,2,1795185000000,buy\n"
-            b"t2,AAPL,1.5\n"
-            b"t3,AAPL,NaN,2,2026-11-20T14:30:00Z,\n")
+    data = (
+        b"trade_id,symbol,price,quantity,timestamp,side\n"
+        b"t1,AAPL,1.5,2,1795185000000,buy\n"
+        b"t2,AAPL,1.5\n"
+        b"t3,AAPL,NaN,2,2026-11-20T14:30:00Z,\n"
+    )
     accepted, rejected = flat(decode_object(io.BytesIO(data), "k.csv"))
     assert accepted == [(0, "t1")]
-    assert rejected == [(1, None, "CSV row has 3 fields; the header has 6"),
-                        (2, "t3", "price: 'NaN' is not a finite number > 0")]
+    assert rejected == [
+        (1, None, "CSV row has 3 fields; the header has 6"),
+        (2, "t3", "price: 'NaN' is not a finite number > 0"),
+    ]
 
 
 def test_not_utf8_text():
@@ -156,22 +168,31 @@ def test_parse_single_trade_form():
     assert isinstance(parsed, DirectBatch) and list(parsed.records) == [TRADES[0]]
 
 
-@pytest.mark.parametrize(("event", "error", "match"), [
-    ({"trades": "nope"}, MalformedObjectError, "'trades' is str"),
-    ({"trades": [], "batch_id": "a/b"}, MalformedObjectError, "batch_id: 'a/b' is invalid"),
-    ({"hello": 1}, UnsupportedEventError, "neither 'trades'"),
-    ([1], UnsupportedEventError, "event is list"),
-    ({"Records": [{"eventName": "ObjectRemoved:Delete"}]}, UnsupportedEventError, "no S3"),
-])
+@pytest.mark.parametrize(
+    ("event", "error", "match"),
+    [
+        ({"trades": "nope"}, MalformedObjectError, "'trades' is str"),
+        ({"trades": [], "batch_id": "a/b"}, MalformedObjectError, "batch_id: 'a/b' is invalid"),
+        ({"hello": 1}, UnsupportedEventError, "neither 'trades'"),
+        ([1], UnsupportedEventError, "event is list"),
+        ({"Records": [{"eventName": "ObjectRemoved:Delete"}]}, UnsupportedEventError, "no S3"),
+    ],
+)
 def test_unusable_events(event, error, match):
     with pytest.raises(error, match=match):
         parse_event(event)
 
 
 def test_s3_keys_are_url_decoded_and_versions_identify_batches():
-    def event(key, **obj):
-        return {"Records": [{"eventName": "ObjectCreated:Put",
-                             "s3": {"bucket": {"name": "b"}, "object": {"key": key, **obj}}}]}
+    def event(key: str, **obj: str) -> dict[str, Any]:
+        return {
+            "Records": [
+                {
+                    "eventName": "ObjectCreated:Put",
+                    "s3": {"bucket": {"name": "b"}, "object": {"key": key, **obj}},
+                }
+            ]
+        }
 
     (ref,) = parse_event(event("incoming/a+b%2Bc%3D.jsonl", eTag="e"))  # type: ignore[misc]
     assert ref.key == "incoming/a b+c=.jsonl"

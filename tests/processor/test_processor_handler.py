@@ -9,7 +9,15 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from helpers import ARCHIVE, INGEST, all_items, archive, expected_bars, s3_event, stored_bars
+from helpers import (  # type: ignore[import-not-found]
+    ARCHIVE,
+    INGEST,
+    all_items,
+    archive,
+    expected_bars,
+    s3_event,
+    stored_bars,
+)
 
 from benchmarks.market_data import BAD_RECORDS, MarketData, sample_records, write_trades
 
@@ -26,7 +34,7 @@ _JSONL = "".join(json.dumps(t) + "\n" for t in MarketData(3000, seed=4)).encode(
 TRUNCATED = gzip.compress(_JSONL)[: len(gzip.compress(_JSONL)) // 2]
 
 
-def put(s3, key: str, body: bytes) -> dict[str, Any]:
+def put(s3, key: str, body: bytes):
     s3.put_object(Bucket=INGEST, Key=key, Body=body)
     etag = s3.head_object(Bucket=INGEST, Key=key)["ETag"]
     return s3_event(key.replace(" ", "+"), etag=etag)
@@ -34,9 +42,27 @@ def put(s3, key: str, body: bytes) -> dict[str, Any]:
 
 def test_direct_invocation_stores_exact_bars(aws, handler):
     trades = [
-        {"trade_id": "b", "symbol": "aapl", "price": "10.10", "quantity": 3, "timestamp": 1795185000000},
-        {"trade_id": "a", "symbol": "AAPL", "price": 10.30, "quantity": "1.5", "timestamp": 1795185000000},
-        {"trade_id": "c", "symbol": "AAPL", "price": 9.9, "quantity": 2, "timestamp": 1795185059999},
+        {
+            "trade_id": "b",
+            "symbol": "aapl",
+            "price": "10.10",
+            "quantity": 3,
+            "timestamp": 1795185000000,
+        },
+        {
+            "trade_id": "a",
+            "symbol": "AAPL",
+            "price": 10.30,
+            "quantity": "1.5",
+            "timestamp": 1795185000000,
+        },
+        {
+            "trade_id": "c",
+            "symbol": "AAPL",
+            "price": 9.9,
+            "quantity": 2,
+            "timestamp": 1795185059999,
+        },
         {"trade_id": "d", "symbol": "AAPL", "price": 11, "quantity": 1, "timestamp": 1795185060000},
     ]
     response = handler({"trades": trades, "batch_id": "b-1"}, None)
@@ -44,13 +70,19 @@ def test_direct_invocation_stores_exact_bars(aws, handler):
     bars = stored_bars(aws["ddb"])
     bar = bars[("SYMBOL#AAPL", "BAR#1m#2026-11-20T14:30Z")]
     assert (bar["open"], bar["high"], bar["low"], bar["close"]) == (
-        Decimal("10.30"), Decimal("10.30"), Decimal("9.9"), Decimal("9.9"))
+        Decimal("10.30"),
+        Decimal("10.30"),
+        Decimal("9.9"),
+        Decimal("9.9"),
+    )
     assert bar["volume"] == Decimal("6.5") and bar["notional"] == Decimal("65.55")
     assert bar["vwap"] == Decimal("10.08461538") and bar["trade_count"] == 3
     assert (bar["open_ts"], bar["close_ts"]) == (1795185000000, 1795185059999)
     assert "expires_at" not in bar
     assert len(bars) == 2 and [b["minute"] for b in response["bars"]] == [
-        "2026-11-20T14:30Z", "2026-11-20T14:31Z"]
+        "2026-11-20T14:30Z",
+        "2026-11-20T14:31Z",
+    ]
     raw = archive(aws["s3"], "raw/")
     (key,) = raw
     assert key.startswith("raw/dt=") and "/hour=" in key and key.endswith("/b-1.jsonl.gz")
@@ -107,7 +139,7 @@ def test_reused_batch_id_with_other_trades_is_refused(aws, handler):
 
 @pytest.mark.parametrize("fmt", ["jsonl", "json", "trades", "csv"])
 def test_s3_object_every_format(aws, handler, fmt, tmp_path):
-    path = write_trades(tmp_path / "f", TRADES, fmt, compress=True)  # type: ignore[arg-type]
+    path = write_trades(tmp_path / "f", TRADES, fmt, compress=True)
     event = put(aws["s3"], f"incoming/2026 11/{fmt}.data.gz", path.read_bytes())
     (result,) = handler(event, None)["batches"]
     assert result["accepted"] == len(TRADES) and result["rejected"] == []
@@ -143,12 +175,15 @@ def test_sample_with_bad_records_reports_and_archives_each(aws, handler, tmp_pat
     assert len(raw) + len(lines) == 50 + len(BAD_RECORDS)
 
 
-@pytest.mark.parametrize(("name", "body", "reason"), [
-    ("trunc.jsonl.gz", TRUNCATED, "gzip stream is broken"),
-    ("cols.csv", b"trade_id,symbol,price\nt,AAPL,1\n", "lacks column(s) quantity, timestamp"),
-    ("arr.json", b'[{"trade_id": "a", "symbol": "X", ', "malformed JSON"),
-    ("junk.bin", bytes(range(256)) * 24_576, "unrecognised format"),
-])
+@pytest.mark.parametrize(
+    ("name", "body", "reason"),
+    [
+        ("trunc.jsonl.gz", TRUNCATED, "gzip stream is broken"),
+        ("cols.csv", b"trade_id,symbol,price\nt,AAPL,1\n", "lacks column(s) quantity, timestamp"),
+        ("arr.json", b'[{"trade_id": "a", "symbol": "X", ', "malformed JSON"),
+        ("junk.bin", bytes(range(256)) * 24_576, "unrecognised format"),
+    ],
+)
 def test_poison_objects_apply_nothing_and_keep_the_source(aws, handler, name, body, reason):
     result = handler(put(aws["s3"], f"incoming/{name}", body), None)["batches"][0]
     assert result["accepted"] == 0 and reason in result["rejected"][0]["reason"]

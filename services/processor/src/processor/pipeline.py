@@ -49,7 +49,7 @@ class TradeIdSet:
                 return False
             small.add(fingerprint)
             if len(small) > self._compact_after:
-                self._grow(small)
+                self._grow(small, len(small))
                 self._small = None
             return True
         return self._insert(fingerprint)
@@ -64,19 +64,19 @@ class TradeIdSet:
                 table[slot] = fingerprint
                 self._used += 1
                 if self._used * 2 > len(table):
-                    self._grow([v for v in table if v])
+                    self._grow(table, self._used)
                 return True
             if current == fingerprint:
                 return False
             slot = (slot + 1) & mask
 
-    def _grow(self, values: Iterable[int]) -> None:
-        items = list(values)
-        size = 1 << max(16, (len(items) * 4).bit_length())
-        self._table = array("Q", bytes(8 * size))
+    def _grow(self, values: Iterable[int], count: int) -> None:
+        """Rehash into a table twice the size (load <= 1/2), streaming from the old one."""
+        self._table = array("Q", bytes(8 << max(16, (count * 2).bit_length())))
         self._used = 0
-        for value in items:
-            self._insert(value)
+        for value in values:
+            if value:
+                self._insert(value)
 
 
 @dataclass(slots=True)

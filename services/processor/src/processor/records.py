@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from typing import Any, Final
 
 import msgspec
@@ -30,6 +30,7 @@ MAX_TRADE_ID: Final = 128
 #: Bounds that keep every bar exact within DynamoDB's 38 significant digits.
 MAX_DECIMAL_PLACES: Final = 8
 MAX_VALUE: Final = Decimal(10) ** 10
+_PLACES: Final = Decimal(1).scaleb(-MAX_DECIMAL_PLACES)
 MAX_TIMESTAMP_MS: Final = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z
 _SYMBOL_RE: Final = re.compile(r"[A-Za-z][A-Za-z0-9.-]{0,15}")
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
@@ -77,7 +78,7 @@ def _show(value: Any) -> str:
 def _positive(name: str, value: Decimal, raw: Any) -> Decimal:
     if not value.is_finite() or value <= 0:
         raise RecordError(f"{name}: {_show(raw)} is not a finite number > 0")
-    if value >= MAX_VALUE or value.as_tuple().exponent < -MAX_DECIMAL_PLACES:  # type: ignore[operator]
+    if value >= MAX_VALUE or value.quantize(_PLACES, ROUND_DOWN) != value:
         raise RecordError(
             f"{name}: {_show(raw)} is out of range; allowed: below 1e10 with at most "
             f"{MAX_DECIMAL_PLACES} decimal places"

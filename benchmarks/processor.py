@@ -1,0 +1,361 @@
+"""Measure SPEC §6 P-1 ... P-4 of the processor side by side, in one run, as ratios.
+
+    .venv/bin/python -m benchmarks.processor [--trades 100000] [--big 1000000]
+
+AWS calls are answered by an in-process stub (``StubAws``) that counts round trips and how
+many were in flight at once; nothing leaves the machine. Bounded: about a minute on 2 cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from benchmarks.market_data import MarketData, write_trades
+
+__all__ = ["StubAws", "main"]
+
+_ENV = {
+    "TABLE_NAME": "bench-table",
+    "ARCHIVE_BUCKET": "bench-archive",
+    "ENVIRONMENT": "dev",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_ACCESS_KEY_ID": "x",
+    "AWS_SECRET_ACCESS_KEY": "x",
+}
+_TARGETS = {"P-1": 3.0, "P-2": 2.0, "P-3": 0.15, "P-4 MB": 64.0}
+
+
+class StubAws:
+    """Answers the processor's S3 and DynamoDB calls in memory, counting round trips."""
+
+    def __init__(self, objects: dict[str, Path] | None = None, latency_s: float = 0.0) -> None:
+        self.objects, self.latency_s = objects or {}, latency_s
+        self.calls: dict[str, int] = {}
+        self.in_flight = self.max_in_flight = 0
+        self._lock = threading.Lock()
+
+    def _call(self, name: str) -> Callable[[], None]:
+        with self._lock:
+            self.calls[name] = self.calls.get(name, 0) + 1
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        time.sleep(0)  # let other threads interleave, as a network call would
+
+        def done() -> None:
+            with self._lock:
+                self.in_flight -= 1
+
+        return done
+
+    def get_object(self, **kw: Any) -> dict[str, Any]:
+        self._call("s3.GetObject")()
+        return {"Body": self.objects[kw["Key"]].open("rb")}
+
+    def put_object(self, **kw: Any) -> dict[str, Any]:
+        done = self._call("s3.PutObject")
+        while kw["Body"].read(1 << 20):
+            pass
+        done()
+        return {}
+
+    def copy_object(self, **kw: Any) -> dict[str, Any]:
+        self._call("s3.CopyObject")()
+        return {}
+
+    def put_item(self, **kw: Any) -> dict[str, Any]:
+        self._call("ddb.PutItem")()
+        return {}
+
+    def update_item(self, **kw: Any) -> dict[str, Any]:
+        self._call("ddb.UpdateItem")()
+        return {}
+
+    def batch_get_item(self, **kw: Any) -> dict[str, Any]:
+        done = self._call("ddb.BatchGetItem")
+        time.sleep(self.latency_s)
+        done()
+        return {"Responses": {}}
+
+    def transact_write_items(self, **kw: Any) -> dict[str, Any]:
+        done = self._call("ddb.TransactWriteItems")
+        time.sleep(self.latency_s)  # a latency keeps calls open, so concurrency shows
+        done()
+        return {}
+
+    def dynamodb_round_trips(self) -> int:
+        return sum(n for name, n in self.calls.items() if name.startswith("ddb."))
+
+
+def _runtime(stub: StubAws) -> Any:
+    from processor.archive import ArchiveWriter
+    from processor.handler import Runtime
+    from processor.settings import Settings
+    from processor.store import BarStore
+
+    settings = Settings.from_env()
+    executor = ThreadPoolExecutor(16)
+    client: Any = stub  # a duck-typed stand-in for both boto3 clients
+    return Runtime(
+        settings,
+        client,
+        BarStore(client, settings.table_name, executor, settings.ledger_ttl_s),
+        ArchiveWriter(client, settings.archive_bucket),
+    )
+
+
+def _s3_event(key: str, etag: str) -> dict[str, Any]:
+    return {
+        "Records": [
+            {
+                "eventName": "ObjectCreated:Put",
+                "s3": {"bucket": {"name": "ingest"}, "object": {"key": key, "eTag": etag}},
+            }
+        ]
+    }
+
+
+def _best(runs: int, fn: Callable[[], Any]) -> float:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def _polars(path: Path) -> int:
+    import polars as pl
+
+    frame = pl.read_ndjson(
+        path,
+        schema={
+            "trade_id": pl.String,
+            "symbol": pl.String,
+            "price": pl.Float64,
+            "quantity": pl.Float64,
+            "timestamp": pl.Int64,
+            "side": pl.String,
+        },
+    )
+    bars = (
+        frame.with_columns((pl.col("timestamp") // 60_000).alias("minute"))
+        .sort("timestamp", "trade_id")
+        .group_by("symbol", "minute")
+        .agg(
+            pl.col("price").first().alias("open"),
+            pl.col("price").max().alias("high"),
+            pl.col("price").min().alias("low"),
+            pl.col("price").last().alias("close"),
+            pl.col("quantity").sum().alias("volume"),
+            (pl.col("price") * pl.col("quantity")).sum().alias("notional"),
+            pl.len().alias("trade_count"),
+        )
+    )
+    return bars.height
+
+
+def p1_p2(trades: int, workdir: Path) -> dict[str, Any]:
+    from processor.handler import process
+
+    path = write_trades(workdir / "trades.jsonl", MarketData(trades, symbols=50, seed=7))
+    polars_s = _best(3, lambda: _polars(path))
+    polars_bars = _polars(path)
+    results: list[dict[str, Any]] = []
+
+    def run_file() -> None:
+        stub = StubAws({"incoming/trades.jsonl": path})
+        etag = f"e{len(results)}"  # a new object version each run: a fresh batch
+        results.append(process(_s3_event("incoming/trades.jsonl", etag), _runtime(stub)))
+
+    handler_s = _best(3, run_file)
+    batch = results[-1]["batches"][0]
+    assert batch["accepted"] == trades and len(batch["bars"]) == polars_bars, "bars differ"
+
+    small = [dict(t) for t in MarketData(1000, symbols=50, seed=8, span_minutes=1)]
+    stubs: list[StubAws] = []
+
+    def run_direct() -> None:
+        stubs.append(StubAws())
+        out = process({"trades": small, "batch_id": f"b{len(stubs)}"}, _runtime(stubs[-1]))
+        stubs[-1].calls["bars"] = len(out["bars"])
+
+    direct_s = _best(5, run_direct)
+    stub = StubAws(latency_s=0.005)  # untimed run with a network-like latency: count, overlap
+    out = process({"trades": small, "batch_id": "latency"}, _runtime(stub))
+    stub.calls["bars"] = len(out["bars"])
+    return {
+        "size_mb": path.stat().st_size / 1e6,
+        "bars": polars_bars,
+        "polars_s": polars_s,
+        "handler_s": handler_s,
+        "p1_ratio": handler_s / polars_s,
+        "direct_s": direct_s,
+        "p2_ratio": (direct_s / len(small)) / (handler_s / trades),
+        "p2_bars": stub.calls["bars"],
+        "p2_ddb_trips": stub.dynamodb_round_trips(),
+        "p2_in_flight": stub.max_in_flight,
+    }
+
+
+_IMPORT_PROBE = """
+import time, sys
+t0 = time.perf_counter()
+import boto3
+t1 = time.perf_counter()
+class _NoClients:  # creating the session and clients is not counted (P-3)
+    def client(self, *a, **k): return None
+boto3.session.Session = _NoClients
+import processor.handler
+t2 = time.perf_counter()
+print(t1 - t0, t2 - t1)
+"""
+
+
+def p3(workdir: Path) -> dict[str, Any]:
+    boto, own = [], []
+    for _ in range(7):
+        out = subprocess.run(
+            [sys.executable, "-c", _IMPORT_PROBE],
+            capture_output=True,
+            text=True,
+            check=True,
+            env=os.environ | _ENV,
+            timeout=60,
+        )
+        b, o = map(float, out.stdout.split())
+        boto.append(b)
+        own.append(o)
+    result: dict[str, Any] = {
+        "boto3_s": statistics.median(boto),
+        "handler_s": statistics.median(own),
+    }
+    result["ratio"] = result["handler_s"] / result["boto3_s"]
+    try:
+        from platform_core.artifact import build_package_artifact
+
+        artifact = build_package_artifact("processor", workdir / "artifact")
+        result["zip_bytes"], result["zip_how"] = artifact.size_bytes, "platform_core.artifact"
+    except Exception as err:
+        import shutil
+
+        import processor
+
+        base = shutil.make_archive(
+            str(workdir / "pkg"), "zip", Path(processor.__file__).parent.parent, "processor"
+        )
+        result["zip_bytes"] = Path(base).stat().st_size
+        result["zip_how"] = f"package dir only ({err})"
+    return result
+
+
+_MEMORY_PROBE = """
+import sys, time
+from benchmarks.processor import StubAws, _runtime, _s3_event
+from processor.handler import process
+from pathlib import Path
+
+def rss_kb(field):
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field):
+            return int(line.split()[1])
+
+path = Path(sys.argv[1])
+small = Path(sys.argv[2])
+process(_s3_event("small.jsonl", "w"), _runtime(StubAws({"small.jsonl": small})))  # warm up
+before = rss_kb("VmRSS")
+start = time.perf_counter()
+out = process(_s3_event("big.jsonl", "e"), _runtime(StubAws({"big.jsonl": path})))
+elapsed = time.perf_counter() - start
+print(out["batches"][0]["accepted"], (rss_kb("VmHWM") - before) / 1024, elapsed)
+"""
+
+
+def p4(trades: int, workdir: Path) -> dict[str, Any]:
+    path = write_trades(
+        workdir / "big.jsonl", MarketData(trades, symbols=50, seed=9, span_minutes=60)
+    )
+    small = write_trades(workdir / "small.jsonl", MarketData(2000, symbols=50, seed=10))
+    out = subprocess.run(
+        [sys.executable, "-c", _MEMORY_PROBE, str(path), str(small)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
+        env=os.environ | _ENV | {"PYTHONPATH": str(Path.cwd())},
+    )
+    accepted, growth_mb, seconds = out.stdout.split()[-3:]
+    return {
+        "trades": int(accepted),
+        "size_mb": path.stat().st_size / 1e6,
+        "growth_mb": float(growth_mb),
+        "seconds": float(seconds),
+    }
+
+
+def _verdict(value: float, target: float) -> str:
+    return "met" if value <= target else "NOT met"
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run P-1 ... P-4 and print figures and ratios against the SPEC §6 targets."""
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--trades", type=int, default=100_000)
+    parser.add_argument("--big", type=int, default=1_000_000)
+    args = parser.parse_args(argv)
+    os.environ.update({k: v for k, v in _ENV.items() if k not in os.environ})
+    import logging
+
+    from processor.logs import get_logger
+
+    get_logger().setLevel(logging.WARNING)
+    with tempfile.TemporaryDirectory(prefix="processor-bench-") as tmp:
+        work = Path(tmp)
+        a = p1_p2(args.trades, work)
+        c = p3(work)
+        d = p4(args.big, work)
+    print(
+        f"P-1 {args.trades} trades JSON Lines ({a['size_mb']:.1f} MB, 50 symbols, {a['bars']} bars)"
+    )
+    print(f"    polars read+aggregate {a['polars_s'] * 1e3:8.1f} ms   (reference floor)")
+    print(
+        f"    handler end to end    {a['handler_s'] * 1e3:8.1f} ms   ratio {a['p1_ratio']:.2f}x"
+        f"  target <= {_TARGETS['P-1']}x  {_verdict(a['p1_ratio'], _TARGETS['P-1'])}"
+    )
+    print(
+        f"P-2 direct invocation of 1000 trades: {a['direct_s'] * 1e3:.1f} ms, per trade "
+        f"{a['p2_ratio']:.2f}x P-1's  target <= {_TARGETS['P-2']}x  "
+        f"{_verdict(a['p2_ratio'], _TARGETS['P-2'])}"
+    )
+    print(
+        f"    DynamoDB round trips {a['p2_ddb_trips']} for {a['p2_bars']} touched bars "
+        f"(= bars + {a['p2_ddb_trips'] - a['p2_bars']}); max in flight {a['p2_in_flight']}"
+    )
+    print(
+        f"P-3 import boto3 {c['boto3_s'] * 1e3:.1f} ms, handler's own import "
+        f"{c['handler_s'] * 1e3:.1f} ms  ratio {c['ratio']:.1%}  target <= 15%  "
+        f"{_verdict(c['ratio'], _TARGETS['P-3'])}"
+    )
+    print(
+        f"    artifact zip {c['zip_bytes'] / 1e6:.3f} MB ({c['zip_how']})  target <= 1 MB  "
+        f"{_verdict(c['zip_bytes'] / 1e6, 1.0)}"
+    )
+    print(
+        f"P-4 {d['trades']} trades ({d['size_mb']:.0f} MB) in {d['seconds']:.1f} s: peak RSS "
+        f"growth {d['growth_mb']:.1f} MB  target <= 64 MB  "
+        f"{_verdict(d['growth_mb'], _TARGETS['P-4 MB'])}"
+    )
+
+
+if __name__ == "__main__":
+    main()
