@@ -21,6 +21,7 @@ from platform_core.offline import RenderedStack
 __all__ = [
     "DIAL_INPUTS",
     "DIAL_RESOURCES",
+    "SPEC_DIALS",
     "Difference",
     "compare",
     "inventory",
@@ -28,6 +29,29 @@ __all__ = [
 ]
 
 ENV_MASK = "<env>"
+
+# The dials the environments may differ in, by config key: the rows of SPEC §2, plus the few
+# per-environment values SPEC sets elsewhere. Any other setting (timeouts,
+# retries, ...) is meant to be the same everywhere, so a difference in it is reported as a fault.
+SPEC_DIALS: Mapping[str, str] = {
+    "lambdaMemoryMb": "§2 Lambda memory (MB)",
+    "dynamodbBillingMode": "§2 DynamoDB billing",
+    "dynamodbMinCapacity": "§2 Capacity: DynamoDB ceiling (autoscaling minimum)",
+    "dynamodbOnDemandMaxUnits": "§2 Capacity: DynamoDB ceiling (on-demand cap)",
+    "pointInTimeRecovery": "§2 DynamoDB point-in-time recovery",
+    "s3Versioning": "§2 S3 versioning",
+    "archiveGlacierAfterDays": "§2 S3 archive lifecycle",
+    "logRetentionDays": "§2 CloudWatch log retention (days)",
+    "xrayTracing": "§2 X-Ray tracing",
+    "alarmProfile": "§2 CloudWatch alarms",
+    "vpcCidr": "§2 VPC CIDR",
+    "aws:region": "§2 Region",
+    "reservedConcurrency": "§2 Capacity: Lambda reserved concurrency",
+    "archiveForceDestroy": "R-13 production archive bucket is not force-destroyed",
+    "costCenter": "R-11 CostCenter tag from config",
+    "allowedAccountIds": "R-4 each environment's own AWS account",
+    "egressMode": "R-6 egress mode (none / NAT gateway / NAT instance)",
+}
 
 # Inputs whose values come from a dial; `*` matches one flattened key segment or more.
 DIAL_INPUTS: Mapping[str, Mapping[str, str]] = {
