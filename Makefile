@@ -7,7 +7,7 @@ install:
 # Run the platform locally on an embedded AWS emulator (no AWS account); ENV=staging|production.
 ENV ?= dev
 demo: install
-	@.venv/bin/python -m platform_core.local_run --environment $(ENV)
+	@.venv/bin/python -m local_platform --environment $(ENV)
 
 # Lint, type-check and run the whole test suite: what CI runs.
 test: install lint typecheck unit
