@@ -11,6 +11,7 @@ from collections import defaultdict
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -33,7 +34,7 @@ def run_demo(*args: str) -> subprocess.CompletedProcess[str]:
 
 def expected_bars() -> dict[tuple[str, str], dict[str, Decimal]]:
     """The sample's bars computed independently: every record the generator marks bad is out."""
-    groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     for line in SAMPLE.read_text().splitlines():
         record = json.loads(line)
         if not str(record.get("trade_id", "bad-")).startswith("bad-"):
@@ -44,8 +45,10 @@ def expected_bars() -> dict[tuple[str, str], dict[str, Decimal]]:
     for key, trades in groups.items():
         ordered = sorted(trades, key=lambda t: (int(t["timestamp"]), t["trade_id"]))
         prices = [Decimal(str(t["price"])) for t in trades]
-        volume = sum(Decimal(str(t["quantity"])) for t in trades)
-        notional = sum(Decimal(str(t["price"])) * Decimal(str(t["quantity"])) for t in trades)
+        volume = sum((Decimal(str(t["quantity"])) for t in trades), Decimal(0))
+        notional = sum(
+            (Decimal(str(t["price"])) * Decimal(str(t["quantity"])) for t in trades), Decimal(0)
+        )
         bars[key] = {
             "open": Decimal(str(ordered[0]["price"])),
             "high": max(prices),
@@ -101,7 +104,9 @@ def test_archive_holds_raw_and_rejected_objects(demo):
 
 
 def test_nothing_is_left_listening(demo):
-    port = int(re.search(r"on http://127\.0\.0\.1:(\d+) \(stopped now\)", demo.stdout).group(1))
+    match = re.search(r"on http://127\.0\.0\.1:(\d+) \(stopped now\)", demo.stdout)
+    assert match is not None
+    port = int(match.group(1))
     with socket.socket() as probe, pytest.raises(OSError):
         probe.settimeout(1)
         probe.connect(("127.0.0.1", port))
