@@ -16,7 +16,7 @@ from trading_policies import POLICIES, evaluate
 
 from platform_core import ENVIRONMENTS, ConfigError
 from platform_core.offline import RegisteredResource, RenderedStack
-from tests.bootstrap.conftest import ROOT, render_bootstrap
+from tests.bootstrap.rendering import ROOT, render_bootstrap
 from tests.policy.views import resource_view, stack_view
 
 ROLE = "aws:iam/role:Role"
