@@ -119,7 +119,9 @@ BAD_VALUES = [
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize(("key", "value", "message"), BAD_VALUES)
+@pytest.mark.parametrize(
+    ("key", "value", "message"), BAD_VALUES, ids=[f"{key}={value}" for key, value, _ in BAD_VALUES]
+)
 def test_bad_value_is_named_with_what_is_allowed(key, value, message):
     with pytest.raises(ConfigError) as raised:
         build_config("staging", {**TAGS, key: value})

@@ -31,7 +31,7 @@ def handler(aws):
 
 TRADES = list(MarketData(300, symbols=4, seed=3, span_minutes=3))
 _JSONL = "".join(json.dumps(t) + "\n" for t in MarketData(3000, seed=4)).encode()
-TRUNCATED = gzip.compress(_JSONL)[: len(gzip.compress(_JSONL)) // 2]
+TRUNCATED = gzip.compress(_JSONL, mtime=0)[: len(gzip.compress(_JSONL, mtime=0)) // 2]
 
 
 def put(s3, key: str, body: bytes):
@@ -183,6 +183,7 @@ def test_sample_with_bad_records_reports_and_archives_each(aws, handler, tmp_pat
         ("arr.json", b'[{"trade_id": "a", "symbol": "X", ', "malformed JSON"),
         ("junk.bin", bytes(range(256)) * 24_576, "unrecognised format"),
     ],
+    ids=["truncated-gzip", "csv-missing-columns", "malformed-json", "6mb-of-junk"],
 )
 def test_poison_objects_apply_nothing_and_keep_the_source(aws, handler, name, body, reason):
     result = handler(put(aws["s3"], f"incoming/{name}", body), None)["batches"][0]
