@@ -18,7 +18,9 @@ lint:
 
 typecheck:
 	.venv/bin/mypy
-	@for stack in stacks/*/__main__.py; do .venv/bin/mypy --no-error-summary "$$stack" || exit 1; done
+	@# Each Pulumi program is a `__main__` module: they are checked one at a time.
+	@for program in stacks/*/__main__.py policy/__main__.py bootstrap/__main__.py; do \
+		.venv/bin/mypy --no-error-summary "$$program" || exit 1; done
 
 unit:
 	.venv/bin/pytest -n 2
