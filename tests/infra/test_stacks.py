@@ -314,3 +314,32 @@ def test_exports(rendered_stacks, env):
     assert outputs["log_group_name"] == f"/aws/lambda/{env}-trading-processor-us-east-1"
     assert outputs["vpc_id"] == rendered_stacks[env].one("aws:ec2/vpc:Vpc").state["id"]
     assert len(outputs["private_subnet_ids"]) == 2
+
+
+@pytest.mark.parametrize("mode", ["nat-gateway", "nat-instance"])
+def test_egress_dial_adds_a_public_tier_and_a_default_route(stacks_dir, mode):
+    stack = render_stack(stacks_dir / "dev", overrides={"platform:egressMode": mode})
+    subnets = stack.of_type("aws:ec2/subnet:Subnet")
+    public = [s for s in subnets if s.name.startswith("public-")]
+    assert len(public) == 2 and len(subnets) == 4
+    gateway = stack.one("aws:ec2/internetGateway:InternetGateway")
+    public_routes = named(stack, "aws:ec2/routeTable:RouteTable", "public-routes").inputs["routes"]
+    assert public_routes == [{"cidrBlock": "0.0.0.0/0", "gatewayId": gateway.state["id"]}]
+    route = stack.one("aws:ec2/route:Route").inputs
+    private = named(stack, "aws:ec2/routeTable:RouteTable", "private-routes")
+    assert route["routeTableId"] == private.state["id"]
+    assert route["destinationCidrBlock"] == "0.0.0.0/0"
+    if mode == "nat-gateway":
+        nat = stack.one("aws:ec2/natGateway:NatGateway")
+        assert route["natGatewayId"] == nat.state["id"]
+        assert nat.inputs["subnetId"] == public[0].state["id"]
+    else:
+        instance = stack.one("aws:ec2/instance:Instance")
+        assert route["networkInterfaceId"] == instance.state["primaryNetworkInterfaceId"]
+        assert instance.inputs["sourceDestCheck"] is False
+        assert instance.inputs["instanceType"] == "t4g.nano"
+        assert instance.inputs["metadataOptions"]["httpTokens"] == "required"
+    # The function itself stays in the private subnets.
+    assert sorted(function(stack).inputs["vpcConfig"]["subnetIds"]) == sorted(
+        s.state["id"] for s in subnets if s.name.startswith("private-")
+    )

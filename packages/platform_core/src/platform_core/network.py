@@ -240,13 +240,7 @@ class Network(pulumi.ComponentResource):
             tags={"Name": args.name},
             opts=child,
         )
-        aws.ec2.Route(
-            "private-default-route",
-            route_table_id=private_table.id,
-            destination_cidr_block="0.0.0.0/0",
-            nat_gateway_id=gateway.id,
-            opts=child,
-        )
+        self._default_route(private_table, nat_gateway_id=gateway.id)
 
     def _nat_instance(
         self,
@@ -298,10 +292,18 @@ class Network(pulumi.ComponentResource):
             tags={"Name": f"{args.name}-nat"},
             opts=child,
         )
+        self._default_route(
+            private_table, network_interface_id=instance.primary_network_interface_id
+        )
+
+    def _default_route(
+        self, private_table: aws.ec2.RouteTable, **target: pulumi.Output[str]
+    ) -> None:
+        """Send the private subnets' internet-bound traffic to the NAT `target`."""
         aws.ec2.Route(
             "private-default-route",
             route_table_id=private_table.id,
             destination_cidr_block="0.0.0.0/0",
-            network_interface_id=instance.primary_network_interface_id,
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self),
+            **target,
         )
