@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -18,14 +17,5 @@ for path in (ROOT, ROOT / "policy", BOOTSTRAP_DIR):
 
 
 def render_bootstrap(environment: str, overrides: Mapping[str, Any] | None = None) -> RenderedStack:
-    """`bootstrap/__main__.py` with `Pulumi.<environment>.yaml` under the mock engine.
-
-    `render_stack` reads `Pulumi.<directory name>.yaml`; the bootstrap keeps one project with a
-    stack per environment, so the program is linked into a directory named after the stack.
-    """
-    with tempfile.TemporaryDirectory() as scratch:
-        stack_dir = Path(scratch) / environment
-        stack_dir.mkdir()
-        for name in ("Pulumi.yaml", "__main__.py", f"Pulumi.{environment}.yaml"):
-            (stack_dir / name).symlink_to(BOOTSTRAP_DIR / name)
-        return render_stack(stack_dir, overrides=overrides)
+    """`bootstrap/__main__.py` as stack `environment`, with `Pulumi.<environment>.yaml`."""
+    return render_stack(BOOTSTRAP_DIR, stack=environment, overrides=overrides)

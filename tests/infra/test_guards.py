@@ -10,7 +10,7 @@ from platform_core.offline import RenderError, render_stack
 
 def test_production_program_refuses_the_dev_stack(stacks_dir):
     with pytest.raises(RenderError) as raised:
-        render_stack(stacks_dir / "production", stack="dev")
+        render_stack(stacks_dir / "production", stack="dev", config_stack="production")
     assert isinstance(raised.value.__cause__, StackMismatchError)
     assert "stack 'dev' cannot deploy the 'production' program" in str(raised.value)
     assert raised.value.registered == ()
@@ -18,9 +18,12 @@ def test_production_program_refuses_the_dev_stack(stacks_dir):
 
 def test_a_suffixed_copy_needs_its_suffix_in_config(stacks_dir):
     with pytest.raises(RenderError, match="stack 'dev-pr-9' cannot deploy the 'dev' program"):
-        render_stack(stacks_dir / "dev", stack="dev-pr-9")
+        render_stack(stacks_dir / "dev", stack="dev-pr-9", config_stack="dev")
     copy = render_stack(
-        stacks_dir / "dev", stack="dev-pr-9", overrides={"platform:environmentSuffix": "pr-9"}
+        stacks_dir / "dev",
+        stack="dev-pr-9",
+        config_stack="dev",
+        overrides={"platform:environmentSuffix": "pr-9"},
     )
     assert copy.outputs["lambda_function_name"] == "dev-trading-processor-us-east-1-pr-9"
 

@@ -222,8 +222,8 @@ def engine_config(values: Mapping[str, Any]) -> dict[str, str]:
     return flat
 
 
-def _stack_config(stack_dir: Path, environment: str) -> dict[str, Any]:
-    document = yaml.safe_load((stack_dir / f"Pulumi.{environment}.yaml").read_text()) or {}
+def _stack_config(stack_dir: Path, stack: str) -> dict[str, Any]:
+    document = yaml.safe_load((stack_dir / f"Pulumi.{stack}.yaml").read_text()) or {}
     config: dict[str, Any] = document.get("config") or {}
     return config
 
@@ -232,17 +232,20 @@ def render_stack(
     stack_dir: Path,
     *,
     stack: str | None = None,
+    config_stack: str | None = None,
     overrides: Mapping[str, Any] | None = None,
 ) -> RenderedStack:
-    """Run `stack_dir/__main__.py` with `Pulumi.<dir name>.yaml` (+ `overrides`) under mocks."""
+    """Run `stack_dir/__main__.py` under mocks as stack `stack` (default: the directory's name),
+    with the config of `Pulumi.<config_stack>.yaml` (default: the stack's own) plus `overrides`.
+    """
     stack_dir = stack_dir.resolve()
-    environment = stack_dir.name
+    stack = stack or stack_dir.name
     project = yaml.safe_load((stack_dir / "Pulumi.yaml").read_text())["name"]
-    config = {**_stack_config(stack_dir, environment), **(overrides or {})}
+    config = {**_stack_config(stack_dir, config_stack or stack), **(overrides or {})}
     region = str(config.get("aws:region", "us-east-1"))
     # A fresh context: the SDK keeps the root stack and the config in context variables.
     return contextvars.Context().run(
-        _render, stack_dir, project, stack or environment, engine_config(config), region
+        _render, stack_dir, project, stack, engine_config(config), region
     )
 
 
