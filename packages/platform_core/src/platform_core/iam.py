@@ -25,12 +25,12 @@ __all__ = [
 ]
 
 ARCHIVE_PREFIXES = ("raw/", "rejected/")
+# What the processor calls: BatchGetItem/GetItem to read bars and its ledger, PutItem (also what
+# authorises the Puts inside its TransactWriteItems) and UpdateItem to write them.
 TABLE_ACTIONS = (
     "dynamodb:BatchGetItem",
-    "dynamodb:ConditionCheckItem",
     "dynamodb:GetItem",
     "dynamodb:PutItem",
-    "dynamodb:Query",
     "dynamodb:UpdateItem",
 )
 # A VPC function's ENIs are managed with actions that support no resource-level scoping.
