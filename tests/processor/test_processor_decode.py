@@ -27,7 +27,7 @@ def flat(chunks) -> tuple[list[tuple[int, str]], list[tuple[int | None, str | No
     chunks = list(chunks)
     assert all(isinstance(c, Chunk) for c in chunks)
     return (
-        [(i, t.trade_id) for c in chunks for i, t in c.trades],
+        [(i, t.trade_id) for c in chunks for i, t in zip(c.indexes, c.trades, strict=True)],
         [(r.index, r.trade_id, r.reason) for c in chunks for r in c.rejections],
     )
 

@@ -108,7 +108,7 @@ def test_crash_after_some_bars_is_completed_once(aws, handler, monkeypatch):
     from processor.handler import RUNTIME
 
     store = RUNTIME.store
-    original, calls = store._apply_one, []
+    original, calls = store._apply_group, []
 
     def crash_after_three(*args: Any) -> Any:
         calls.append(args)
@@ -116,10 +116,10 @@ def test_crash_after_some_bars_is_completed_once(aws, handler, monkeypatch):
             raise RuntimeError("container killed")
         return original(*args)
 
-    monkeypatch.setattr(store, "_apply_one", crash_after_three)
+    monkeypatch.setattr(store, "_apply_group", crash_after_three)
     with pytest.raises(RuntimeError):
         handler({"trades": TRADES[:150], "batch_id": "x"}, None)
-    monkeypatch.setattr(store, "_apply_one", original)
+    monkeypatch.setattr(store, "_apply_group", original)
     assert 0 < len(stored_bars(aws["ddb"])) < len(expected_bars(TRADES[:150]))
     handler({"trades": TRADES[:150], "batch_id": "x"}, None)  # Lambda's retry
     handler({"trades": TRADES[:150], "batch_id": "x"}, None)  # and a stray duplicate

@@ -14,7 +14,7 @@ import io
 import json
 import re
 import zlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, MutableSequence, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Final, Protocol
@@ -23,7 +23,7 @@ from urllib.parse import unquote_plus
 import msgspec
 
 from processor.errors import MalformedObjectError, UnsupportedEventError
-from processor.records import RecordError, Trade, WireTrade, finish, validate
+from processor.records import RecordError, Trade, WireTrade, all_valid, finish, validate
 
 __all__ = [
     "Chunk",
@@ -40,6 +40,7 @@ MAX_LINE_BYTES: Final = 1 << 20
 CHUNK_RECORDS: Final = 5_000
 _BATCH_ID_RE: Final = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 _TYPED: Final = msgspec.json.Decoder(WireTrade)
+_CLEAN: Final = msgspec.json.Decoder(Trade)
 _GENERIC: Final = msgspec.json.Decoder(float_hook=Decimal)
 _GZIP_MAGIC: Final = b"\x1f\x8b"
 _CSV_REQUIRED: Final = ("trade_id", "symbol", "price", "quantity", "timestamp")
@@ -63,10 +64,28 @@ class Rejection:
 
 @dataclass(slots=True)
 class Chunk:
-    """Up to a few thousand consecutive records: ``(index, trade)`` pairs and rejections."""
+    """Up to a few thousand consecutive records: accepted trades and rejections.
 
-    trades: list[tuple[int, Trade]]
+    ``indexes[i]`` is the record index of ``trades[i]``: a ``range`` when every record of the
+    chunk was accepted (the common case, no per-trade bookkeeping), else a list.
+    """
+
+    trades: list[Trade]
+    indexes: MutableSequence[int] | range
     rejections: list[Rejection]
+
+    @classmethod
+    def empty(cls) -> Chunk:
+        return cls([], [], [])
+
+    @classmethod
+    def clean(cls, trades: list[Trade], first: int) -> Chunk:
+        """A chunk whose records ``first ...`` were all accepted."""
+        return cls(trades, range(first, first + len(trades)), [])
+
+    def accept(self, index: int, trade: Trade) -> None:
+        self.trades.append(trade)
+        self.indexes.append(index)  # type: ignore[union-attr]
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,7 +177,7 @@ def parse_event(event: Any) -> DirectBatch | list[ObjectRef]:
 def _one(index: int, record: Any, into: Chunk) -> None:
     """Validate one generic record (the slow, precise path)."""
     try:
-        into.trades.append((index, validate(record)))
+        into.accept(index, validate(record))
     except RecordError as err:
         tid = record.get("trade_id") if isinstance(record, Mapping) else None
         into.rejections.append(
@@ -168,16 +187,29 @@ def _one(index: int, record: Any, into: Chunk) -> None:
 
 def _typed(index: int, wire: WireTrade, into: Chunk) -> None:
     try:
-        into.trades.append((index, finish(wire)))
+        into.accept(index, finish(wire))
     except RecordError as err:
         into.rejections.append(Rejection(index, wire.trade_id, err.reason, wire))
+
+
+def _clean_records(part: Sequence[Any]) -> list[Trade] | None:
+    """All of ``part`` as trades if every record is valid and already canonical, else None."""
+    try:
+        trades = msgspec.convert(part, list[Trade])
+    except msgspec.ValidationError:
+        return None
+    return trades if all_valid(trades) else None
 
 
 def decode_trades(records: Sequence[Any], start: int = 0) -> Iterator[Chunk]:
     """Records that are already Python objects (direct invocation, JSON array elements)."""
     for lo in range(0, len(records), CHUNK_RECORDS):
         part = records[lo : lo + CHUNK_RECORDS]
-        chunk = Chunk([], [])
+        clean = _clean_records(part)
+        if clean is not None:
+            yield Chunk.clean(clean, start + lo)
+            continue
+        chunk = Chunk.empty()
         try:
             wires = msgspec.convert(part, list[WireTrade])
         except msgspec.ValidationError:
@@ -205,8 +237,25 @@ def _line(index: int, line: bytes, into: Chunk) -> None:
         )
 
 
+def _clean_lines(data: bytes) -> list[Trade] | None:
+    """Every line as a trade in one C call, if all are valid and canonical, else None.
+
+    ``decode_lines`` skips blank lines, which would shift indexes: then the count differs
+    from the number of lines and the precise path takes over.
+    """
+    try:
+        trades = _CLEAN.decode_lines(data)
+    except msgspec.DecodeError:
+        return None
+    lines = data.count(b"\n") + (not data.endswith(b"\n"))
+    return trades if len(trades) == lines and all_valid(trades) else None
+
+
 def _jsonl_chunk(data: bytes, first: int) -> Chunk:
-    chunk = Chunk([], [])
+    clean = _clean_lines(data)
+    if clean is not None:
+        return Chunk.clean(clean, first)
+    chunk = Chunk.empty()
     lines = data.split(b"\n")
     if lines and not lines[-1]:
         lines.pop()
@@ -257,6 +306,7 @@ def _iter_jsonl(reader: _Reader) -> Iterator[Chunk]:
             cut = data.rfind(b"\n") + 1 if block else len(data)
         if cut == 0 and block and len(data) > MAX_LINE_BYTES:
             yield Chunk(
+                [],
                 [],
                 [
                     Rejection(
@@ -370,7 +420,7 @@ def _iter_csv(text: io.TextIOBase) -> Iterator[Chunk]:
             f"{','.join(_CSV_REQUIRED)}[,side]",
             0,
         )
-    chunk, index = Chunk([], []), -1
+    chunk, index = Chunk.empty(), -1
     for index, row in enumerate(rows):
         if not row:
             continue
@@ -387,7 +437,7 @@ def _iter_csv(text: io.TextIOBase) -> Iterator[Chunk]:
             _one(index, dict(zip(header, row, strict=True)), chunk)
         if len(chunk.trades) + len(chunk.rejections) >= CHUNK_RECORDS:
             yield chunk
-            chunk = Chunk([], [])
+            chunk = Chunk.empty()
     yield chunk
 
 

@@ -1,11 +1,15 @@
 """DynamoDB adapter: the batch ledger and exactly-once, order-free merging of bars.
 
-Design (see README "Exactly-once merge"): every touched bar is written by one
-``TransactWriteItems`` of two puts — an *applied marker* ``(bar, batch)`` that must not exist
-yet, and the merged bar, conditioned on the ``trade_count`` we read (a strictly growing
-version). A redelivered batch finds its markers and changes nothing; a concurrent writer
-makes our condition fail, DynamoDB hands back the current bar (``ALL_OLD``) and we merge
-again. Markers and the ledger carry ``expires_at`` (TTL); bars never do.
+Design (see README "Exactly-once merge"): every touched bar is written with two puts in one
+``TransactWriteItems`` — an *applied marker* ``(bar, batch)`` that must not exist yet, and the
+merged bar, conditioned on the ``trade_count`` we read (a strictly growing version). A
+redelivered batch finds its markers and changes nothing; a concurrent writer makes our
+condition fail, DynamoDB hands back the current bar (``ALL_OLD``) and we merge again.
+Markers and the ledger carry ``expires_at`` (TTL); bars never do.
+
+One transaction carries the pairs of up to 50 bars (DynamoDB's 100 items), each pair with its
+own conditions: a cancelled transaction writes nothing and reports every item's reason, so
+each bar is handled exactly as if it were alone, and the rest are simply sent again.
 """
 
 from __future__ import annotations
@@ -29,10 +33,14 @@ if TYPE_CHECKING:
 __all__ = ["BarStore", "Ledger", "bar_from_item", "bar_item", "bar_keys"]
 
 MAX_ATTEMPTS: Final = 12
+#: Two items per bar; DynamoDB allows 100 items per TransactWriteItems.
+BARS_PER_TRANSACTION: Final = 50
 _BATCH_GET_LIMIT: Final = 100
 _LEDGER_SK: Final = "LEDGER"
 
 Item = Mapping[str, Any]
+#: Cancellation reasons of an item that say nothing about it: fine, or raced by another.
+_HARMLESS: Final = frozenset({None, "None", "TransactionConflict"})
 
 
 def bar_keys(symbol: str, minute_ms: int) -> dict[str, dict[str, str]]:
@@ -75,6 +83,10 @@ def bar_from_item(item: Item) -> Bar:
     )
 
 
+def _merged(stored: Bar | None, bar: Bar) -> Bar:
+    return bar if stored is None else merge(stored, bar)
+
+
 @dataclass(frozen=True, slots=True)
 class Ledger:
     """The batch's ledger entry: when it was first received and whether it completed."""
@@ -87,11 +99,32 @@ def _code(err: ClientError) -> str:
     return str(err.response.get("Error", {}).get("Code", ""))
 
 
-class BarStore:
-    """Ledger and bar writes against one table; calls fan out on ``executor``."""
+def _marker(keys: dict[str, dict[str, str]], minute: str, batch_id: str, expires_at: str) -> Item:
+    return {
+        "pk": keys["pk"],
+        "sk": {"S": f"APPLIED#1m#{minute}#{batch_id}"},
+        "expires_at": {"N": expires_at},
+    }
 
-    def __init__(self, ddb: DynamoDBClient, table: str, executor: Executor, ttl_s: int) -> None:
+
+class BarStore:
+    """Ledger and bar writes against one table; calls fan out on ``executor``.
+
+    ``concurrency`` is how many calls the executor runs at once: the bars of a batch are
+    spread over that many transactions (up to 50 bars each), so a small batch still writes
+    in parallel and a large one makes few round trips.
+    """
+
+    def __init__(
+        self,
+        ddb: DynamoDBClient,
+        table: str,
+        executor: Executor,
+        ttl_s: int,
+        concurrency: int = 16,
+    ) -> None:
         self._ddb, self._table, self._executor, self._ttl_s = ddb, table, executor, ttl_s
+        self._concurrency = concurrency
 
     def _ledger_key(self, batch_id: str) -> dict[str, dict[str, str]]:
         return {"pk": {"S": f"BATCH#{batch_id}"}, "sk": {"S": _LEDGER_SK}}
@@ -169,63 +202,117 @@ class BarStore:
         self, bars: Iterable[Bar], batch_id: str, expires_at: int, current: Mapping[BarKey, Bar]
     ) -> list[Bar]:
         """Merge each bar of the batch into the table exactly once; return them as stored."""
+        todo = list(bars)
+        size = min(BARS_PER_TRANSACTION, max(1, -(-len(todo) // self._concurrency)))
         jobs = [
-            self._executor.submit(self._apply_one, bar, current.get(bar.key), batch_id, expires_at)
-            for bar in bars
+            self._executor.submit(
+                self._apply_group, todo[i : i + size], current, batch_id, expires_at
+            )
+            for i in range(0, len(todo), size)
         ]
-        return [job.result() for job in jobs]
+        return [bar for job in jobs for bar in job.result()]
 
-    def _apply_one(self, bar: Bar, stored: Bar | None, batch_id: str, expires_at: int) -> Bar:
-        keys = bar_keys(bar.symbol, bar.minute_ms)
-        marker = {
-            "pk": keys["pk"],
-            "sk": {"S": f"APPLIED#1m#{minute_label(bar.minute_ms)}#{batch_id}"},
-            "expires_at": {"N": str(expires_at)},
-        }
+    def _apply_group(
+        self, bars: list[Bar], current: Mapping[BarKey, Bar], batch_id: str, expires_at: int
+    ) -> list[Bar]:
+        """Write ``bars`` in one transaction, retrying only the bars that are not settled.
+
+        A bar is settled when the transaction commits, or when its marker already exists (the
+        batch is in that bar). A bar whose version changed is merged again with the current
+        item; a transaction conflict is retried after a jittered pause.
+        """
+        stored = {bar.key: current.get(bar.key) for bar in bars}
+        done: dict[BarKey, Bar] = {}
+        pending = bars
+        expires = str(expires_at)
         for attempt in range(MAX_ATTEMPTS):
-            merged = bar if stored is None else merge(stored, bar)
-            put: dict[str, Any] = {
-                "TableName": self._table,
-                "Item": bar_item(merged),
-                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-            }
-            if stored is None:
-                put["ConditionExpression"] = "attribute_not_exists(pk)"
-            else:
-                put["ConditionExpression"] = "trade_count = :n"
-                put["ExpressionAttributeValues"] = {":n": {"N": str(stored.trade_count)}}
+            merged = [_merged(stored[bar.key], bar) for bar in pending]
             try:
                 self._ddb.transact_write_items(
-                    TransactItems=[
-                        {
-                            "Put": {
-                                "TableName": self._table,
-                                "Item": marker,
-                                "ConditionExpression": "attribute_not_exists(pk)",
-                            }
-                        },
-                        {"Put": put},  # type: ignore[typeddict-item]
-                    ]
+                    TransactItems=self._transaction(merged, stored, batch_id, expires)
                 )
-                return merged
             except ClientError as err:
                 if _code(err) != "TransactionCanceledException":
                     raise
-                reasons: Any = err.response.get("CancellationReasons") or [{}, {}]
-                marker_code, bar_reason = reasons[0].get("Code"), reasons[1]
-                if marker_code == "ConditionalCheckFailed":  # this batch is already in the bar
-                    return (
-                        bar_from_item(bar_reason["Item"])
-                        if "Item" in bar_reason
-                        else (stored or merged)
-                    )
-                if bar_reason.get("Code") == "ConditionalCheckFailed" and "Item" in bar_reason:
-                    stored = bar_from_item(bar_reason["Item"])  # someone merged first: redo
-                    continue
-                if "TransactionConflict" not in (marker_code, bar_reason.get("Code")):
-                    raise
-                time.sleep(random.uniform(0, min(0.5, 0.01 * 2**attempt)))
+                if not self._settle(err, merged, stored, done):
+                    time.sleep(random.uniform(0, min(0.5, 0.01 * 2**attempt)))
+                pending = [bar for bar in pending if bar.key not in done]
+            else:
+                done.update((bar.key, bar) for bar in merged)
+                pending = []
+            if not pending:
+                return [done[bar.key] for bar in bars]
+        first = pending[0]
         raise BarContentionError(
-            f"bar {bar.symbol} {minute_label(bar.minute_ms)} changed under every one of "
+            f"bar {first.symbol} {minute_label(first.minute_ms)} changed under every one of "
             f"{MAX_ATTEMPTS} attempts"
         )
+
+    def _transaction(
+        self, merged: list[Bar], stored: Mapping[BarKey, Bar | None], batch_id: str, expires: str
+    ) -> list[Any]:
+        """Two puts per bar: the marker that must not exist, the bar at the version read."""
+        items: list[Any] = []
+        for bar in merged:
+            item = bar_item(bar)
+            marker = _marker(item, minute_label(bar.minute_ms), batch_id, expires)
+            put: dict[str, Any] = {
+                "TableName": self._table,
+                "Item": item,
+                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+            }
+            old = stored[bar.key]
+            if old is None:
+                put["ConditionExpression"] = "attribute_not_exists(pk)"
+            else:
+                put["ConditionExpression"] = "trade_count = :n"
+                put["ExpressionAttributeValues"] = {":n": {"N": str(old.trade_count)}}
+            items.append(
+                {
+                    "Put": {
+                        "TableName": self._table,
+                        "Item": marker,
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                }
+            )
+            items.append({"Put": put})
+        return items
+
+    @staticmethod
+    def _settle(
+        err: ClientError,
+        merged: list[Bar],
+        stored: dict[BarKey, Bar | None],
+        done: dict[BarKey, Bar],
+    ) -> bool:
+        """Read a cancellation bar by bar; return whether it told us something new.
+
+        Marker exists: the batch is already in that bar (done, as stored now). Bar changed:
+        remember the current item, to merge again. ``None``/``TransactionConflict``: just
+        try again. Any other reason (throttling, validation, ...) re-raises ``err`` as it
+        came, as does a cancellation that explains nothing.
+        """
+        reasons: Any = err.response.get("CancellationReasons") or []
+        if len(reasons) != 2 * len(merged):
+            raise err
+        learned = conflict = False
+        for i, bar in enumerate(merged):
+            marker_code, bar_reason = reasons[2 * i].get("Code"), reasons[2 * i + 1]
+            bar_code = bar_reason.get("Code")
+            if marker_code == "ConditionalCheckFailed":  # this batch is already in the bar
+                old = stored[bar.key]
+                done[bar.key] = (
+                    bar_from_item(bar_reason["Item"]) if "Item" in bar_reason else (old or bar)
+                )
+                learned = True
+            elif bar_code == "ConditionalCheckFailed" and "Item" in bar_reason:
+                stored[bar.key] = bar_from_item(bar_reason["Item"])  # someone merged first
+                learned = True
+            elif {marker_code, bar_code} - _HARMLESS:
+                raise err
+            else:
+                conflict = conflict or "TransactionConflict" in (marker_code, bar_code)
+        if not (learned or conflict):
+            raise err
+        return learned
