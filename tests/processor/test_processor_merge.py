@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import random
 import threading
+import urllib.request
 from itertools import pairwise
 from typing import Any
 
 import boto3
+import msgspec
+import pytest
 from conftest import REGION, create_resources  # type: ignore[import-not-found]
 from helpers import expected_bars, stored_bars  # type: ignore[import-not-found]
 from hypothesis import given, settings
@@ -56,7 +59,40 @@ def test_any_split_and_order_gives_the_same_bars(trades, cuts, rnd):
     assert {k: b.vwap for k, b in merged.items()} == {k: b.vwap for k, b in whole.items()}
 
 
-def test_concurrent_overlapping_batches_on_a_moto_server():
+def fold_one_by_one(trades: list[Trade]) -> dict[tuple[str, int], Bar]:
+    """The reference: one bar per trade, merged in trade order."""
+    bars: dict[tuple[str, int], Bar] = {}
+    for trade in trades:
+        bar = Bar.of(trade)
+        bars[bar.key] = merge(bars[bar.key], bar) if bar.key in bars else bar
+    return bars
+
+
+def rendered(bars: dict[tuple[str, int], Bar]) -> dict[tuple[str, int], list[str]]:
+    """Every field as it is stored (strings), so representation differences show too."""
+    return {k: [str(getattr(b, f)) for f in Bar.__slots__] + [str(b.vwap)] for k, b in bars.items()}
+
+
+@given(
+    trades_strategy,
+    st.lists(st.decimals(min_value="0.01", max_value="999", places=2), min_size=1, max_size=5),
+    st.integers(1, 60),
+)
+@settings(max_examples=200, deadline=None)
+def test_grouped_aggregation_equals_the_trade_by_trade_fold(trades, prices, chunk):
+    """Repeated prices with other exponents (10.0 vs 10.00) and timestamp ties included."""
+    trades = [
+        msgspec.structs.replace(t, price=prices[i % len(prices)].normalize()) if i % 3 else t
+        for i, t in enumerate(trades)
+    ]
+    bars: dict[tuple[str, int], Bar] = {}
+    for i in range(0, len(trades), chunk):
+        aggregate(trades[i : i + chunk], bars)
+    assert rendered(bars) == rendered(fold_one_by_one(trades))
+
+
+@pytest.mark.parametrize("workers", [16, 1], ids=["bar-per-transaction", "50-bars-per-transaction"])
+def test_concurrent_overlapping_batches_on_a_moto_server(workers):
     """Several function instances merge overlapping batches of the same bars at the same time."""
     from benchmarks.market_data import MarketData
     from processor.handler import Runtime, process
@@ -67,6 +103,7 @@ def test_concurrent_overlapping_batches_on_a_moto_server():
     try:
         host, port = server.get_host_and_port()
         endpoint = f"http://{host}:{port}"
+        urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST"))
         client: Any = lambda name: boto3.client(name, region_name=REGION, endpoint_url=endpoint)  # noqa: E731
         create_resources(client("dynamodb"), client("s3"))
         trades = list(MarketData(400, symbols=3, seed=11, span_minutes=2))
@@ -76,7 +113,9 @@ def test_concurrent_overlapping_batches_on_a_moto_server():
         batches = [(f"b{i}", part) for i, part in enumerate(parts)]
         batches += [("b0", parts[0]), ("b3", parts[3])]  # the same batches again, concurrently
         settings_ = Settings.from_env()
-        runtimes = [Runtime.create(settings_, endpoint_url=endpoint) for _ in range(4)]
+        runtimes = [
+            Runtime.create(settings_, endpoint_url=endpoint, workers=workers) for _ in range(4)
+        ]
         errors: list[BaseException] = []
         start = threading.Barrier(len(batches))
 

@@ -8,7 +8,7 @@ from typing import Any
 import msgspec
 import pytest
 
-from processor.records import RecordError, Trade, WireTrade, finish, validate
+from processor.records import RecordError, Trade, WireTrade, all_valid, finish, validate
 
 GOOD = {
     "trade_id": "t1",
@@ -38,7 +38,20 @@ def verdict(record: Any) -> Trade | str:
     assert isinstance(fast, str) == isinstance(slow, str)
     if not isinstance(fast, str):
         assert fast == slow
+    check_bulk_path(record, slow)
     return slow
+
+
+def check_bulk_path(record: Any, slow: Trade | str) -> None:
+    """The bulk path (decode straight into ``Trade``, then ``all_valid``) only ever accepts
+    what the precise path accepts, unchanged; anything else it leaves to the precise path."""
+    try:
+        trade = msgspec.convert(record, Trade)
+    except msgspec.ValidationError:
+        return
+    if all_valid([trade]):
+        assert trade == slow
+        assert msgspec.json.encode(trade) == msgspec.json.encode(slow)  # same archive line
 
 
 def test_valid_record_is_normalised():
@@ -117,3 +130,50 @@ def test_missing_fields_are_all_named():
 
 def test_non_object_record():
     assert "is not an object" in str(verdict([1, 2]))
+
+
+@pytest.mark.parametrize(
+    ("change", "bulk"),
+    [
+        ({}, True),
+        ({"symbol": "BRK.B"}, True),
+        ({"side": None}, True),
+        ({"price": 187.25, "quantity": "0.00000001"}, True),
+        ({"symbol": "brk.b"}, False),  # valid, but needs upper-casing: precise path
+        ({"side": ""}, False),  # valid, normalised to None by the precise path
+        ({"price": "1.000000000"}, False),  # valid (8 places once trimmed): precise path
+        ({"price": "NaN"}, False),
+        ({"quantity": "sNaN"}, False),
+        ({"price": "Infinity"}, False),
+        ({"price": "-0"}, False),
+        ({"quantity": "1e10"}, False),
+        ({"price": "0.000000001"}, False),
+    ],
+)
+def test_bulk_check_accepts_only_canonical_valid_trades(change, bulk):
+    record = GOOD | {"symbol": "BRK.B"} | change
+    try:
+        trade = msgspec.convert(record, Trade)
+    except msgspec.ValidationError:  # refused while decoding: the precise path decides
+        assert not bulk
+    else:
+        assert all_valid([trade]) is bulk
+    assert isinstance(verdict(record), Trade) or not bulk
+
+
+def test_bulk_check_looks_at_every_trade():
+    good = msgspec.convert(GOOD | {"symbol": "AAPL"}, Trade)
+    bad = msgspec.convert(GOOD | {"price": "NaN", "trade_id": "t2"}, Trade)
+    assert all_valid([good] * 50)
+    assert not all_valid([good] * 25 + [bad] + [good] * 24)
+    assert all_valid([])
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"trade_id": ""}, {"trade_id": "x" * 129}, {"timestamp": -1}, {"side": "short"}],
+    ids=["empty-id", "long-id", "negative-ts", "bad-side"],
+)
+def test_trade_constraints_refuse_while_decoding(change):
+    with pytest.raises(msgspec.ValidationError):
+        msgspec.convert(GOOD | change, Trade)

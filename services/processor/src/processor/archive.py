@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 import zlib
+from concurrent.futures import Executor, Future
 from datetime import UTC, datetime
 from typing import IO, TYPE_CHECKING, Any, Final
 
@@ -30,25 +32,51 @@ class GzipSpool:
 
     The gzip header has mtime 0, so the same lines always give the same bytes (a redelivered
     batch rewrites an identical object).
+
+    With an ``executor``, blocks are compressed on a pool thread: zlib releases the GIL, so
+    compressing one block overlaps with decoding the next on the caller's thread. A write
+    first waits for the previous block, which keeps the order and at most one block in
+    flight (memory stays flat); the bytes are the same either way.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, executor: Executor | None = None) -> None:
         self._compressor = zlib.compressobj(_LEVEL, zlib.DEFLATED, 31)
         self._file: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY)  # noqa: SIM115
+        self._executor = executor
+        self._pending: Future[None] | None = None
         self.lines_written = False
 
     def write(self, data: bytes) -> None:
-        if data:
-            self.lines_written = True
-            self._file.write(self._compressor.compress(data))
+        if not data:
+            return
+        self.lines_written = True
+        if self._executor is None:
+            self._compress(data)
+            return
+        self._drain()
+        self._pending = self._executor.submit(self._compress, data)
+
+    def _compress(self, data: bytes) -> None:
+        self._file.write(self._compressor.compress(data))
+
+    def _drain(self) -> None:
+        """Wait for the block in flight, if any (re-raising what it raised)."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
 
     def finish(self) -> IO[bytes]:
         """Flush and rewind; the spool is then a readable gzip file."""
+        self._drain()
         self._file.write(self._compressor.flush())
         self._file.seek(0)
         return self._file
 
     def close(self) -> None:
+        # Called on the way out of a failure too: let a block in flight end first (its own
+        # error, if any, is not the one to report) so it never writes to a closed file.
+        with contextlib.suppress(Exception):
+            self._drain()
         self._file.close()
 
 

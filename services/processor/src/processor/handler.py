@@ -50,20 +50,25 @@ class Runtime:
     s3: S3Client
     store: BarStore
     archive: ArchiveWriter
+    #: For work that overlaps with the caller's (archive compression); None: inline.
+    executor: Executor | None = None
 
     @classmethod
-    def create(cls, settings: Settings, endpoint_url: str | None = None) -> Runtime:
+    def create(
+        cls, settings: Settings, endpoint_url: str | None = None, workers: int = _WORKERS
+    ) -> Runtime:
         """Clients honour ``AWS_ENDPOINT_URL`` (boto3 reads it) unless ``endpoint_url`` is given."""
-        config = Config(max_pool_connections=_WORKERS * 2, retries={"mode": "standard"})
+        config = Config(max_pool_connections=workers * 2, retries={"mode": "standard"})
         session = boto3.session.Session()
         ddb = session.client("dynamodb", config=config, endpoint_url=endpoint_url)
         s3 = session.client("s3", config=config, endpoint_url=endpoint_url)
-        executor: Executor = ThreadPoolExecutor(_WORKERS, thread_name_prefix="processor")
+        executor: Executor = ThreadPoolExecutor(workers, thread_name_prefix="processor")
         return cls(
             settings,
             s3,
-            BarStore(ddb, settings.table_name, executor, settings.ledger_ttl_s),
+            BarStore(ddb, settings.table_name, executor, settings.ledger_ttl_s, workers),
             ArchiveWriter(s3, settings.archive_bucket),
+            executor,
         )
 
 
@@ -93,12 +98,13 @@ def _run_batch(
     runtime: Runtime, batch_id: str, source: str, chunks: Iterator[Chunk], ref: ObjectRef | None
 ) -> dict[str, Any]:
     """Decode and aggregate, claim the ledger, archive, merge bars, complete the ledger."""
-    raw, rejected = GzipSpool(), GzipSpool()
+    raw, rejected = GzipSpool(runtime.executor), GzipSpool(runtime.executor)
     try:
         try:
             result = consume(chunks, batch_id, source, raw.write, rejected.write)
             malformed: MalformedObjectError | None = None
         except MalformedObjectError as err:  # poison: apply nothing from this input
+            raw.close()
             malformed, raw = err, GzipSpool()
             result = BatchResult()
             failure = Rejection(
