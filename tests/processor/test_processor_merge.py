@@ -70,7 +70,10 @@ def fold_one_by_one(trades: list[Trade]) -> dict[tuple[str, int], Bar]:
 
 def rendered(bars: dict[tuple[str, int], Bar]) -> dict[tuple[str, int], list[str]]:
     """Every field as it is stored (strings), so representation differences show too."""
-    return {k: [str(getattr(b, f)) for f in Bar.__slots__] + [str(b.vwap)] for k, b in bars.items()}
+    return {
+        k: [str(getattr(b, f)) for f in Bar.__struct_fields__] + [str(b.vwap)]
+        for k, b in bars.items()
+    }
 
 
 @given(

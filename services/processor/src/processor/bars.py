@@ -9,12 +9,13 @@ chunk's trades per bar with C-level builtins and merges the partial bars.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Context, Decimal, Inexact, localcontext
 from functools import lru_cache, reduce
 from operator import add, attrgetter, mul
 from typing import Final
+
+import msgspec
 
 from processor.records import Trade
 
@@ -39,9 +40,9 @@ def minute_label(minute_ms: int) -> str:
     return datetime.fromtimestamp(minute_ms // 1000, tz=UTC).strftime("%Y-%m-%dT%H:%MZ")
 
 
-@dataclass(slots=True)
-class Bar:
-    """A (partial) one-minute bar of one symbol."""
+class Bar(msgspec.Struct, gc=False):
+    """A (partial) one-minute bar of one symbol (a Struct: built in C, ~10x cheaper than a
+    dataclass, and one is built per bar per chunk)."""
 
     symbol: str
     minute_ms: int

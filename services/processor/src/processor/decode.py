@@ -7,15 +7,12 @@ than one chunk of records: memory follows the chunk size, not the object size.
 from __future__ import annotations
 
 import codecs
-import csv
 import gzip
 import hashlib
-import io
 import json
 import re
 import zlib
 from collections.abc import Iterator, Mapping, MutableSequence, Sequence
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Final, Protocol
 from urllib.parse import unquote_plus
@@ -33,6 +30,7 @@ __all__ = [
     "decode_object",
     "decode_trades",
     "parse_event",
+    "record_into",
 ]
 
 CHUNK_BYTES: Final = 1 << 20
@@ -43,7 +41,6 @@ _TYPED: Final = msgspec.json.Decoder(WireTrade)
 _CLEAN: Final = msgspec.json.Decoder(Trade)
 _GENERIC: Final = msgspec.json.Decoder(float_hook=Decimal)
 _GZIP_MAGIC: Final = b"\x1f\x8b"
-_CSV_REQUIRED: Final = ("trade_id", "symbol", "price", "quantity", "timestamp")
 
 
 class ByteStream(Protocol):
@@ -52,8 +49,7 @@ class ByteStream(Protocol):
     def read(self, size: int = ..., /) -> bytes: ...
 
 
-@dataclass(frozen=True, slots=True)
-class Rejection:
+class Rejection(msgspec.Struct, frozen=True):
     """A record that was not accepted, with where it was and why."""
 
     index: int | None
@@ -62,8 +58,7 @@ class Rejection:
     record: Any = None
 
 
-@dataclass(slots=True)
-class Chunk:
+class Chunk(msgspec.Struct):
     """Up to a few thousand consecutive records: accepted trades and rejections.
 
     ``indexes[i]`` is the record index of ``trades[i]``: a ``range`` when every record of the
@@ -88,16 +83,14 @@ class Chunk:
         self.indexes.append(index)  # type: ignore[union-attr]
 
 
-@dataclass(frozen=True, slots=True)
-class DirectBatch:
+class DirectBatch(msgspec.Struct, frozen=True):
     """A direct invocation: its records and batch id (given, or derived from the content)."""
 
     batch_id: str
     records: Sequence[Any]
 
 
-@dataclass(frozen=True, slots=True)
-class ObjectRef:
+class ObjectRef(msgspec.Struct, frozen=True):
     """One S3 ObjectCreated record: the object and the batch id of its exact version."""
 
     bucket: str
@@ -174,8 +167,8 @@ def parse_event(event: Any) -> DirectBatch | list[ObjectRef]:
     )
 
 
-def _one(index: int, record: Any, into: Chunk) -> None:
-    """Validate one generic record (the slow, precise path)."""
+def record_into(index: int, record: Any, into: Chunk) -> None:
+    """Validate one generic record (the slow, precise path) into ``into``."""
     try:
         into.accept(index, validate(record))
     except RecordError as err:
@@ -214,7 +207,7 @@ def decode_trades(records: Sequence[Any], start: int = 0) -> Iterator[Chunk]:
             wires = msgspec.convert(part, list[WireTrade])
         except msgspec.ValidationError:
             for offset, record in enumerate(part):
-                _one(start + lo + offset, record, chunk)
+                record_into(start + lo + offset, record, chunk)
         else:
             for offset, wire in enumerate(wires):
                 _typed(start + lo + offset, wire, chunk)
@@ -225,7 +218,7 @@ def _line(index: int, line: bytes, into: Chunk) -> None:
     try:
         _typed(index, _TYPED.decode(line), into)
     except msgspec.ValidationError:
-        _one(index, _GENERIC.decode(line), into)
+        record_into(index, _GENERIC.decode(line), into)
     except msgspec.DecodeError as err:
         into.rejections.append(
             Rejection(
@@ -324,123 +317,6 @@ def _iter_jsonl(reader: _Reader) -> Iterator[Chunk]:
             return
 
 
-class _JsonText:
-    """Incremental JSON over a text stream: raw_decode one value at a time (C scanner)."""
-
-    _ws = re.compile(r"\s*")
-
-    def __init__(self, text: io.TextIOBase) -> None:
-        self._text, self._buf, self._pos, self._eof = text, "", 0, False
-        self._decoder = json.JSONDecoder(parse_float=Decimal)
-
-    def _more(self) -> bool:
-        if self._eof:
-            return False
-        block = self._text.read(CHUNK_BYTES)
-        if not block:
-            self._eof = True
-            return False
-        self._buf, self._pos = self._buf[self._pos :] + block, 0
-        return True
-
-    def peek(self) -> str:
-        while True:
-            self._pos = self._ws.match(self._buf, self._pos).end()  # type: ignore[union-attr]
-            if self._pos < len(self._buf):
-                return self._buf[self._pos]
-            if not self._more():
-                return ""
-
-    def expect(self, allowed: str) -> str:
-        char = self.peek()
-        if not char or char not in allowed:
-            found = repr(char) if char else "end of input"
-            raise MalformedObjectError(
-                f"object: malformed JSON, expected one of {allowed!r}, " f"found {found}"
-            )
-        self._pos += 1
-        return char
-
-    def value(self) -> Any:
-        self.peek()
-        while True:
-            try:
-                value, self._pos = self._decoder.raw_decode(self._buf, self._pos)
-                return value
-            except json.JSONDecodeError as err:
-                if len(self._buf) - self._pos > MAX_LINE_BYTES or not self._more():
-                    raise MalformedObjectError(f"object: malformed JSON ({err.msg})") from None
-
-
-def _iter_array(doc: _JsonText, start: int = 0) -> Iterator[Chunk]:
-    doc.expect("[")
-    index, part = start, []
-    if doc.peek() == "]":
-        doc.expect("]")
-        return
-    while True:
-        try:
-            part.append(doc.value())
-        except MalformedObjectError as err:
-            raise MalformedObjectError(err.reason, index + len(part)) from None
-        if len(part) >= CHUNK_RECORDS:
-            yield from decode_trades(part, index)
-            index, part = index + len(part), []
-        if doc.expect(",]") == "]":
-            break
-    yield from decode_trades(part, index)
-
-
-def _iter_wrapped(doc: _JsonText) -> Iterator[Chunk]:
-    doc.expect("{")
-    found = False
-    while doc.peek() != "}":
-        key = doc.value()
-        doc.expect(":")
-        if key == "trades" and doc.peek() == "[":
-            found = True
-            yield from _iter_array(doc)
-        else:
-            doc.value()
-        if doc.expect(",}") == "}":
-            break
-    else:
-        doc.expect("}")
-    if not found:
-        raise MalformedObjectError("object: JSON document has no 'trades' array")
-
-
-def _iter_csv(text: io.TextIOBase) -> Iterator[Chunk]:
-    rows = csv.reader(text)
-    header = [name.strip().lower() for name in next(rows, [])]
-    missing = [name for name in _CSV_REQUIRED if name not in header]
-    if missing:
-        raise MalformedObjectError(
-            f"object: CSV header lacks column(s) {', '.join(missing)}; required: "
-            f"{','.join(_CSV_REQUIRED)}[,side]",
-            0,
-        )
-    chunk, index = Chunk.empty(), -1
-    for index, row in enumerate(rows):
-        if not row:
-            continue
-        if len(row) != len(header):
-            chunk.rejections.append(
-                Rejection(
-                    index,
-                    None,
-                    f"CSV row has {len(row)} fields; the header has {len(header)}",
-                    ",".join(row)[:256],
-                )
-            )
-        else:
-            _one(index, dict(zip(header, row, strict=True)), chunk)
-        if len(chunk.trades) + len(chunk.rejections) >= CHUNK_RECORDS:
-            yield chunk
-            chunk = Chunk.empty()
-    yield chunk
-
-
 def _detect(head: bytes, key: str) -> str:
     text = head.lstrip(codecs.BOM_UTF8).lstrip()
     lowered = key.lower().removesuffix(".gz")
@@ -464,23 +340,6 @@ def _detect(head: bytes, key: str) -> str:
     )
 
 
-def _text(reader: _Reader) -> io.TextIOWrapper:
-    return io.TextIOWrapper(io.BufferedReader(_RawAdapter(reader)), encoding="utf-8-sig")
-
-
-class _RawAdapter(io.RawIOBase):
-    def __init__(self, reader: _Reader) -> None:
-        self._reader = reader
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        data = self._reader.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
-
-
 def decode_object(body: ByteStream, key: str) -> Iterator[Chunk]:
     """Chunks of an S3 object, whatever its supported format; gzip is detected by magic bytes.
 
@@ -501,16 +360,11 @@ def decode_object(body: ByteStream, key: str) -> Iterator[Chunk]:
     try:
         if kind == "jsonl":
             yield from _iter_jsonl(reader)
-        elif kind == "csv":
-            yield from _iter_csv(_text(reader))
-        else:
-            doc = _JsonText(_text(reader))
-            yield from _iter_array(doc) if kind == "array" else _iter_wrapped(doc)
-            if doc.peek():
-                raise MalformedObjectError("object: unexpected data after the JSON document")
+        else:  # the rarer formats live apart, compiled only when one arrives (cold start)
+            from processor.documents import iter_document
+
+            yield from iter_document(kind, reader)
     except UnicodeDecodeError as err:
         raise MalformedObjectError(
             f"object: not UTF-8 text ({err.reason} at byte {err.start})",
         ) from None
-    except csv.Error as err:
-        raise MalformedObjectError(f"object: malformed CSV ({err})") from None

@@ -9,10 +9,10 @@ import logging
 import time
 from collections.abc import Iterator
 from concurrent.futures import Executor, ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import boto3
+import msgspec
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
@@ -42,8 +42,7 @@ LOGGER = get_logger()
 _WORKERS = 16
 
 
-@dataclass(frozen=True)
-class Runtime:
+class Runtime(msgspec.Struct, frozen=True):
     """Everything created once per container: settings, clients, adapters, the thread pool."""
 
     settings: Settings

@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 from array import array
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Any, Final
 
@@ -109,14 +108,13 @@ class TradeIdSet:
                 self._insert(value)
 
 
-@dataclass(slots=True)
-class BatchResult:
+class BatchResult(msgspec.Struct):
     """What one batch amounted to, before anything was written."""
 
-    bars: dict[BarKey, Bar] = field(default_factory=dict)
+    bars: dict[BarKey, Bar] = msgspec.field(default_factory=dict)
     accepted: int = 0
     rejected: int = 0
-    reported: list[Rejection] = field(default_factory=list)
+    reported: list[Rejection] = msgspec.field(default_factory=list)
     fingerprint: str = ""
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+
+import msgspec
 
 from processor.errors import SettingsError
 
@@ -13,8 +14,7 @@ __all__ = ["Settings"]
 _DAY_S = 86_400
 
 
-@dataclass(frozen=True, slots=True)
-class Settings:
+class Settings(msgspec.Struct, frozen=True):
     """What the infrastructure hands the function (SPEC §5), plus fixed bookkeeping choices."""
 
     table_name: str

@@ -18,10 +18,10 @@ import random
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import Executor
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Final
 
+import msgspec
 from botocore.exceptions import ClientError
 
 from processor.bars import Bar, BarKey, merge, minute_label
@@ -87,8 +87,7 @@ def _merged(stored: Bar | None, bar: Bar) -> Bar:
     return bar if stored is None else merge(stored, bar)
 
 
-@dataclass(frozen=True, slots=True)
-class Ledger:
+class Ledger(msgspec.Struct, frozen=True):
     """The batch's ledger entry: when it was first received and whether it completed."""
 
     received_at_ms: int
