@@ -50,15 +50,20 @@ def bar_keys(symbol: str, minute_ms: int) -> dict[str, dict[str, str]]:
 
 def bar_item(bar: Bar) -> dict[str, dict[str, str]]:
     """A bar as a DynamoDB item: exact decimals as Number strings, never floats."""
-    item = bar_keys(bar.symbol, bar.minute_ms)
-    for name in ("open", "high", "low", "close", "volume", "notional"):
-        item[name] = {"N": str(getattr(bar, name))}
-    item["vwap"] = {"N": str(bar.vwap)}
-    for name in ("trade_count", "open_ts", "close_ts"):
-        item[name] = {"N": str(getattr(bar, name))}
-    item["open_trade_id"] = {"S": bar.open_trade_id}
-    item["close_trade_id"] = {"S": bar.close_trade_id}
-    return item
+    return bar_keys(bar.symbol, bar.minute_ms) | {  # one literal: built per bar, per write
+        "open": {"N": str(bar.open)},
+        "high": {"N": str(bar.high)},
+        "low": {"N": str(bar.low)},
+        "close": {"N": str(bar.close)},
+        "volume": {"N": str(bar.volume)},
+        "notional": {"N": str(bar.notional)},
+        "vwap": {"N": str(bar.vwap)},
+        "trade_count": {"N": str(bar.trade_count)},
+        "open_ts": {"N": str(bar.open_ts)},
+        "close_ts": {"N": str(bar.close_ts)},
+        "open_trade_id": {"S": bar.open_trade_id},
+        "close_trade_id": {"S": bar.close_trade_id},
+    }
 
 
 def bar_from_item(item: Item) -> Bar:
