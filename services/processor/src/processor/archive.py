@@ -36,14 +36,16 @@ class GzipSpool:
     With an ``executor``, blocks are compressed on a pool thread: zlib releases the GIL, so
     compressing one block overlaps with decoding the next on the caller's thread. A write
     first waits for the previous block, which keeps the order and at most one block in
-    flight (memory stays flat); the bytes are the same either way.
+    flight (memory stays flat); the bytes are the same either way. Only ``compress`` runs
+    there: the spool file grows on the caller's thread, in the caller's malloc arena
+    (growing it from the pool thread cost P-4 ~4 MB of peak RSS).
     """
 
     def __init__(self, executor: Executor | None = None) -> None:
         self._compressor = zlib.compressobj(_LEVEL, zlib.DEFLATED, 31)
         self._file: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY)  # noqa: SIM115
         self._executor = executor
-        self._pending: Future[None] | None = None
+        self._pending: Future[bytes] | None = None
         self.lines_written = False
 
     def write(self, data: bytes) -> None:
@@ -51,19 +53,16 @@ class GzipSpool:
             return
         self.lines_written = True
         if self._executor is None:
-            self._compress(data)
+            self._file.write(self._compressor.compress(data))
             return
         self._drain()
-        self._pending = self._executor.submit(self._compress, data)
-
-    def _compress(self, data: bytes) -> None:
-        self._file.write(self._compressor.compress(data))
+        self._pending = self._executor.submit(self._compressor.compress, data)
 
     def _drain(self) -> None:
-        """Wait for the block in flight, if any (re-raising what it raised)."""
+        """Write the block in flight, if any (re-raising what compressing it raised)."""
         pending, self._pending = self._pending, None
         if pending is not None:
-            pending.result()
+            self._file.write(pending.result())
 
     def finish(self) -> IO[bytes]:
         """Flush and rewind; the spool is then a readable gzip file."""
