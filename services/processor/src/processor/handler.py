@@ -114,8 +114,8 @@ def _run_batch(
             )
             result.reported.append(failure)
             result.rejected = 1
+            # Only the failure is recorded: the fresh `raw` spool stays empty.
             consume(iter([Chunk([], [], [failure])]), batch_id, source, raw.write, rejected.write)
-            raw = GzipSpool()
             result.fingerprint = f"malformed:{err.reason}"
         return _store(runtime, batch_id, source, result, raw, rejected, ref, malformed)
     finally:
