@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import socket
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from moto.server import ThreadedMotoServer
 
-__all__ = ["Emulator", "EmulatorError", "running_emulator"]
+__all__ = ["Emulator", "EmulatorError", "running_emulator", "serialise_moto_dynamodb"]
 
 HOST = "127.0.0.1"
 # The emulator accepts any credentials; these keep boto3 away from real ones on this machine.
@@ -32,6 +35,44 @@ class Emulator:
     port: int
 
 
+_SERIALISED_OPERATIONS = (
+    "transact_write_items",
+    "put_item",
+    "update_item",
+    "get_item",
+    "batch_get_item",
+    "delete_item",
+    "scan",
+    "query",
+)
+
+
+def serialise_moto_dynamodb() -> None:
+    """Make each moto DynamoDB operation atomic, as every DynamoDB request is.
+
+    moto's backend is not thread-safe (a transaction deep-copies the table while other request
+    threads write to it), but real DynamoDB serialises writes per item and runs transactions
+    atomically. With one lock per operation, concurrent clients exercise the processor's own
+    protocol (read, then a conditional transactional write, with real interleavings between
+    requests), not moto's races. Idempotent.
+    """
+    from moto.dynamodb.models import DynamoDBBackend
+
+    if getattr(DynamoDBBackend, "_serialised_by_local_platform", False):
+        return
+    lock = threading.RLock()
+    for name in _SERIALISED_OPERATIONS:
+        original = getattr(DynamoDBBackend, name)
+
+        def locked(*args: Any, __original: Any = original, **kwargs: Any) -> Any:
+            with lock:
+                return __original(*args, **kwargs)
+
+        wraps: Any = functools.wraps(original)
+        setattr(DynamoDBBackend, name, wraps(locked))
+    setattr(DynamoDBBackend, "_serialised_by_local_platform", True)  # noqa: B010 - moto's class
+
+
 def _check_port_free(port: int) -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         try:
@@ -48,6 +89,7 @@ def running_emulator(port: int, region: str) -> Iterator[Emulator]:
     """Start moto's server, point boto3 at it (env vars), and stop it whatever happens."""
     if port:
         _check_port_free(port)
+    serialise_moto_dynamodb()
     server = ThreadedMotoServer(ip_address=HOST, port=port, verbose=False)
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no access log over the report
     try:

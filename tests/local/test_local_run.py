@@ -76,6 +76,7 @@ def demo() -> subprocess.CompletedProcess[str]:
 
 def test_demo_succeeds_and_reports_each_step(demo):
     assert demo.returncode == 0, demo.stderr
+    assert "Traceback" not in demo.stderr + demo.stdout  # no emulator-side failure either
     for step in range(1, 7):
         assert f"[{step}/6] " in demo.stdout
     assert "table  dev-trading-analytics-us-east-1" in demo.stdout

@@ -13,6 +13,8 @@ import moto  # noqa: F401 - imported before any boto3 client exists, so all clie
 import pytest
 from moto import mock_aws
 
+from local_platform.emulator import serialise_moto_dynamodb
+
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # for `benchmarks.market_data`
@@ -62,39 +64,5 @@ def aws() -> Iterator[dict[str, Any]]:
         yield {"ddb": ddb, "s3": s3}
 
 
-def _serialise_moto_dynamodb() -> None:
-    """Make each moto DynamoDB operation atomic, as every DynamoDB request is.
-
-    moto's backend is not thread-safe (a transaction deep-copies the table while other request
-    threads write to it), but real DynamoDB serialises writes per item and runs transactions
-    atomically. With one lock per operation the tests exercise *our* protocol (read, then a
-    conditional transactional write, with real interleavings between requests), not moto's
-    races.
-    """
-    import functools
-    import threading
-
-    from moto.dynamodb.models import DynamoDBBackend
-
-    lock = threading.RLock()
-    for name in (
-        "transact_write_items",
-        "put_item",
-        "update_item",
-        "get_item",
-        "batch_get_item",
-        "delete_item",
-        "scan",
-        "query",
-    ):
-        original = getattr(DynamoDBBackend, name)
-
-        def locked(*args: Any, __original: Any = original, **kwargs: Any) -> Any:
-            with lock:
-                return __original(*args, **kwargs)
-
-        wrapped: Any = functools.wraps(original)
-        setattr(DynamoDBBackend, name, wrapped(locked))
-
-
-_serialise_moto_dynamodb()
+# moto's DynamoDB backend is not thread-safe; make each operation atomic as DynamoDB's are.
+serialise_moto_dynamodb()
