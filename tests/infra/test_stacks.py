@@ -170,6 +170,10 @@ def test_archive_goes_to_glacier_after_90_days_only_in_production(rendered_stack
         lifecycle.parent
         == named(rendered_stacks[env], "platform:index:SecureBucket", "archive").urn
     )
+    versioning = named(
+        rendered_stacks[env], "aws:s3/bucketVersioning:BucketVersioning", "archive-versioning"
+    )
+    assert versioning.urn in lifecycle.dependencies
     (rule,) = lifecycle.inputs["rules"]
     assert rule["status"] == "Enabled"
     assert rule["transitions"] == [{"days": 90, "storageClass": "GLACIER"}]

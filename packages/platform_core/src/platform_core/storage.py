@@ -97,7 +97,7 @@ class SecureBucket(pulumi.ComponentResource):
             opts=child,
         )
         # "Disabled" is the documented status for a bucket that has never been versioned.
-        aws.s3.BucketVersioning(
+        versioning = aws.s3.BucketVersioning(
             f"{name}-versioning",
             bucket=self.bucket.id,
             versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(
@@ -113,10 +113,11 @@ class SecureBucket(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[public_access]),
         )
         if args.glacier_after_days is not None:
-            self._glacier_lifecycle(f"{name}-lifecycle", args.glacier_after_days)
+            self._glacier_lifecycle(f"{name}-lifecycle", args.glacier_after_days, versioning)
         self.register_outputs({"bucket": self.bucket.bucket, "arn": self.bucket.arn})
 
-    def _glacier_lifecycle(self, name: str, days: int) -> None:
+    def _glacier_lifecycle(self, name: str, days: int, versioning: aws.s3.BucketVersioning) -> None:
+        # Noncurrent-version rules need the versioning state settled first (provider docs).
         aws.s3.BucketLifecycleConfiguration(
             name,
             bucket=self.bucket.id,
@@ -137,7 +138,7 @@ class SecureBucket(pulumi.ComponentResource):
                     ],
                 )
             ],
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[versioning]),
         )
 
 
