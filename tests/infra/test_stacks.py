@@ -336,7 +336,8 @@ def test_egress_dial_adds_a_public_tier_and_a_default_route(stacks_dir, mode):
     if mode == "nat-gateway":
         nat = stack.one("aws:ec2/natGateway:NatGateway")
         assert route["natGatewayId"] == nat.state["id"]
-        assert nat.inputs["subnetId"] == public[0].state["id"]
+        first_public = named(stack, "aws:ec2/subnet:Subnet", "public-subnet-0")
+        assert nat.inputs["subnetId"] == first_public.state["id"]
     else:
         instance = stack.one("aws:ec2/instance:Instance")
         assert route["networkInterfaceId"] == instance.state["primaryNetworkInterfaceId"]
