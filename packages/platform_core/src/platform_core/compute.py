@@ -11,13 +11,18 @@ import pulumi
 import pulumi_aws as aws
 
 from platform_core.artifact import LambdaArtifact
-from platform_core.storage import INGEST_PREFIX
+from processor.contract import (
+    ENV_ARCHIVE_BUCKET,
+    ENV_ENVIRONMENT,
+    ENV_TABLE_NAME,
+    FAILURE_QUEUE_RETENTION_S,
+    HANDLER,
+    INGEST_PREFIX,
+)
 
-__all__ = ["FAILURE_RETENTION_SECONDS", "HANDLER", "FailureQueue", "Processor", "ProcessorArgs"]
+__all__ = ["FailureQueue", "Processor", "ProcessorArgs"]
 
-HANDLER = "processor.handler.handler"
 ARCHITECTURE = "arm64"
-FAILURE_RETENTION_SECONDS = 14 * 24 * 3600  # SQS maximum: two weeks to inspect and redrive
 
 
 @dataclass(frozen=True)
@@ -54,7 +59,7 @@ class FailureQueue(pulumi.ComponentResource):
         self.queue = aws.sqs.Queue(
             "queue",
             name=queue_name,
-            message_retention_seconds=FAILURE_RETENTION_SECONDS,
+            message_retention_seconds=FAILURE_QUEUE_RETENTION_S,
             sqs_managed_sse_enabled=True,
             opts=pulumi.ResourceOptions(parent=self),
         )
@@ -91,9 +96,9 @@ class Processor(pulumi.ComponentResource):
             ),
             environment=aws.lambda_.FunctionEnvironmentArgs(
                 variables={
-                    "TABLE_NAME": args.table_name,
-                    "ARCHIVE_BUCKET": args.archive_bucket_name,
-                    "ENVIRONMENT": args.environment,
+                    ENV_TABLE_NAME: args.table_name,
+                    ENV_ARCHIVE_BUCKET: args.archive_bucket_name,
+                    ENV_ENVIRONMENT: args.environment,
                 }
             ),
             vpc_config=aws.lambda_.FunctionVpcConfigArgs(

@@ -20,6 +20,7 @@ from typing import Any
 from platform_core.errors import ConfigError, StackMismatchError
 from platform_core.naming import ResourceNames
 from platform_core.tagging import mandatory_tags
+from processor.contract import MAX_EVENT_AGE_S
 
 __all__ = [
     "ALARM_THRESHOLDS",
@@ -359,7 +360,7 @@ PARSERS: Mapping[str, Parser] = {
     "availabilityZoneCount": _integer(2, 6),
     "egressMode": _choice(EgressMode),
     "asyncMaxRetryAttempts": _integer(0, 2),
-    "asyncMaxEventAgeSeconds": _integer(60, 21600, "seconds"),
+    "asyncMaxEventAgeSeconds": _integer(60, MAX_EVENT_AGE_S, "seconds"),
 }
 REGION_KEY = "aws:region"
 

@@ -13,10 +13,9 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from platform_core.storage import INGEST_PREFIX
+from processor.contract import ARCHIVE_PREFIXES, INGEST_PREFIX
 
 __all__ = [
-    "ARCHIVE_PREFIXES",
     "ProcessorAccess",
     "ProcessorRole",
     "ProcessorRoleArgs",
@@ -24,7 +23,6 @@ __all__ = [
     "processor_policy",
 ]
 
-ARCHIVE_PREFIXES = ("raw/", "rejected/")
 # What the processor calls: BatchGetItem/GetItem to read bars and its ledger, PutItem (also what
 # authorises the Puts inside its TransactWriteItems) and UpdateItem to write them.
 TABLE_ACTIONS = (

@@ -10,12 +10,9 @@ import pulumi
 import pulumi_aws as aws
 
 from platform_core.config import AutoscalingRange, BillingMode
+from processor.contract import TABLE_PARTITION_KEY, TABLE_SORT_KEY, TABLE_TTL_ATTRIBUTE
 
 __all__ = [
-    "INGEST_PREFIX",
-    "TABLE_HASH_KEY",
-    "TABLE_RANGE_KEY",
-    "TABLE_TTL_ATTRIBUTE",
     "AnalyticsTable",
     "AnalyticsTableArgs",
     "SecureBucket",
@@ -23,11 +20,6 @@ __all__ = [
     "tls_only_policy",
 ]
 
-# The table contract of SPEC §5; the processor and the local runner read these too.
-TABLE_HASH_KEY = "pk"
-TABLE_RANGE_KEY = "sk"
-TABLE_TTL_ATTRIBUTE = "expires_at"
-INGEST_PREFIX = "incoming/"
 _CAPACITY_DIMENSIONS = {
     "read": ("dynamodb:table:ReadCapacityUnits", "DynamoDBReadCapacityUtilization"),
     "write": ("dynamodb:table:WriteCapacityUnits", "DynamoDBWriteCapacityUtilization"),
@@ -178,11 +170,11 @@ class AnalyticsTable(pulumi.ComponentResource):
             "table",
             name=args.table_name,
             billing_mode=args.billing_mode.value,
-            hash_key=TABLE_HASH_KEY,
-            range_key=TABLE_RANGE_KEY,
+            hash_key=TABLE_PARTITION_KEY,
+            range_key=TABLE_SORT_KEY,
             attributes=[
-                aws.dynamodb.TableAttributeArgs(name=TABLE_HASH_KEY, type="S"),
-                aws.dynamodb.TableAttributeArgs(name=TABLE_RANGE_KEY, type="S"),
+                aws.dynamodb.TableAttributeArgs(name=TABLE_PARTITION_KEY, type="S"),
+                aws.dynamodb.TableAttributeArgs(name=TABLE_SORT_KEY, type="S"),
             ],
             read_capacity=capacity,
             write_capacity=capacity,

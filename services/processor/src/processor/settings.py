@@ -7,11 +7,16 @@ from collections.abc import Mapping
 
 import msgspec
 
+from processor.contract import (
+    DEDUPLICATION_HORIZON_S,
+    ENV_ARCHIVE_BUCKET,
+    ENV_ENVIRONMENT,
+    ENV_TABLE_NAME,
+    FUNCTION_ENVIRONMENT,
+)
 from processor.errors import SettingsError
 
 __all__ = ["Settings"]
-
-_DAY_S = 86_400
 
 
 class Settings(msgspec.Struct, frozen=True):
@@ -20,15 +25,15 @@ class Settings(msgspec.Struct, frozen=True):
     table_name: str
     archive_bucket: str
     environment: str
-    #: How long batch-ledger and applied-marker items live (DynamoDB TTL): longer than any
-    #: redelivery window (Lambda async retries end after 6 h, S3 duplicates within minutes).
-    ledger_ttl_s: int = 7 * _DAY_S
+    #: How long batch-ledger and applied-marker items live (DynamoDB TTL): the whole window in
+    #: which the same batch can arrive again, failure-queue redrives included.
+    ledger_ttl_s: int = DEDUPLICATION_HORIZON_S
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Read ``TABLE_NAME``, ``ARCHIVE_BUCKET``, ``ENVIRONMENT``; fail naming what is missing."""
         source = os.environ if env is None else env
-        names = ("TABLE_NAME", "ARCHIVE_BUCKET", "ENVIRONMENT")
+        names = FUNCTION_ENVIRONMENT
         missing = [name for name in names if not source.get(name, "").strip()]
         if missing:
             raise SettingsError(
@@ -36,7 +41,7 @@ class Settings(msgspec.Struct, frozen=True):
                 f"the function needs all of {', '.join(names)}"
             )
         return cls(
-            table_name=source["TABLE_NAME"].strip(),
-            archive_bucket=source["ARCHIVE_BUCKET"].strip(),
-            environment=source["ENVIRONMENT"].strip(),
+            table_name=source[ENV_TABLE_NAME].strip(),
+            archive_bucket=source[ENV_ARCHIVE_BUCKET].strip(),
+            environment=source[ENV_ENVIRONMENT].strip(),
         )

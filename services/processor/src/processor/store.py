@@ -25,6 +25,14 @@ import msgspec
 from botocore.exceptions import ClientError
 
 from processor.bars import Bar, BarKey, merge, minute_label
+from processor.contract import (
+    SYMBOL_PARTITION_KEY_PREFIX,
+    TABLE_PARTITION_KEY,
+    TABLE_SORT_KEY,
+    TABLE_TTL_ATTRIBUTE,
+    bar_partition_key,
+    bar_sort_key,
+)
 from processor.errors import BarContentionError, BatchConflictError
 
 if TYPE_CHECKING:
@@ -45,7 +53,10 @@ _HARMLESS: Final = frozenset({None, "None", "TransactionConflict"})
 
 def bar_keys(symbol: str, minute_ms: int) -> dict[str, dict[str, str]]:
     """The table key of a bar (SPEC §5)."""
-    return {"pk": {"S": f"SYMBOL#{symbol}"}, "sk": {"S": f"BAR#1m#{minute_label(minute_ms)}"}}
+    return {
+        TABLE_PARTITION_KEY: {"S": bar_partition_key(symbol)},
+        TABLE_SORT_KEY: {"S": bar_sort_key(minute_label(minute_ms))},
+    }
 
 
 def bar_item(bar: Bar) -> dict[str, dict[str, str]]:
@@ -72,7 +83,7 @@ def bar_from_item(item: Item) -> Bar:
 
     open_ts = int(item["open_ts"]["N"])
     return Bar(
-        item["pk"]["S"].removeprefix("SYMBOL#"),
+        item[TABLE_PARTITION_KEY]["S"].removeprefix(SYMBOL_PARTITION_KEY_PREFIX),
         open_ts - open_ts % 60_000,
         n("open"),
         n("high"),
@@ -105,9 +116,9 @@ def _code(err: ClientError) -> str:
 
 def _marker(keys: dict[str, dict[str, str]], minute: str, batch_id: str, expires_at: str) -> Item:
     return {
-        "pk": keys["pk"],
-        "sk": {"S": f"APPLIED#1m#{minute}#{batch_id}"},
-        "expires_at": {"N": expires_at},
+        TABLE_PARTITION_KEY: keys[TABLE_PARTITION_KEY],
+        TABLE_SORT_KEY: {"S": f"APPLIED#1m#{minute}#{batch_id}"},
+        TABLE_TTL_ATTRIBUTE: {"N": expires_at},
     }
 
 
@@ -131,7 +142,7 @@ class BarStore:
         self._concurrency = concurrency
 
     def _ledger_key(self, batch_id: str) -> dict[str, dict[str, str]]:
-        return {"pk": {"S": f"BATCH#{batch_id}"}, "sk": {"S": _LEDGER_SK}}
+        return {TABLE_PARTITION_KEY: {"S": f"BATCH#{batch_id}"}, TABLE_SORT_KEY: {"S": _LEDGER_SK}}
 
     def claim(
         self, batch_id: str, fingerprint: str, counts: tuple[int, int], source: str, now_ms: int
@@ -144,7 +155,7 @@ class BarStore:
             "accepted": {"N": str(counts[0])},
             "rejected": {"N": str(counts[1])},
             "source": {"S": source},
-            "expires_at": {"N": str(now_ms // 1000 + self._ttl_s)},
+            TABLE_TTL_ATTRIBUTE: {"N": str(now_ms // 1000 + self._ttl_s)},
         }
         try:
             self._ddb.put_item(
