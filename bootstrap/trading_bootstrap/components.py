@@ -1,4 +1,5 @@
-"""The bootstrap's components: the state backend (bucket + secrets key) and the two CI roles.
+"""The bootstrap's components: the state backend (bucket + secrets key), the permissions
+boundary of the environment's workload roles, and the two CI roles.
 
 The state bucket is a `platform_core.storage.SecureBucket` (all four public-access blocks,
 default encryption, TLS-only policy, owner-enforced), versioned so an overwritten checkpoint can
@@ -14,6 +15,11 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from platform_core.iam import (
+    permissions_boundary_arn,
+    permissions_boundary_name,
+    workload_boundary_policy,
+)
 from platform_core.storage import SecureBucket, SecureBucketArgs
 from trading_bootstrap.config import GITHUB_OIDC_AUDIENCE, GITHUB_OIDC_HOST, BootstrapConfig
 from trading_bootstrap.policies import (
@@ -25,12 +31,19 @@ from trading_bootstrap.policies import (
 )
 
 __all__ = [
+    "STATE_LAYOUT",
     "EnvironmentBootstrap",
     "PipelineRole",
     "PipelineRoleArgs",
     "StateBackend",
     "StateBackendArgs",
 ]
+
+
+# Pulumi's marker of a state bucket's layout (`.pulumi/meta.yaml`, version 1: stacks scoped by
+# project). The CLI writes it on its first login to an empty bucket; written here, the
+# preview role, which may only take locks, can log in to the bucket before the first deploy.
+STATE_LAYOUT = (".pulumi/meta.yaml", "version: 1\n")
 
 
 @dataclass(frozen=True)
@@ -57,6 +70,15 @@ class StateBackend(pulumi.ComponentResource):
             opts=child,
         )
         self.bucket = state.bucket
+        key, body = STATE_LAYOUT
+        aws.s3.BucketObjectv2(
+            "state-layout",
+            bucket=self.bucket.id,
+            key=key,
+            content=body,
+            content_type="application/yaml",
+            opts=child,
+        )
         self.key = aws.kms.Key(
             "secrets-key",
             description=f"Pulumi secrets provider of the {config.environment} stack",
@@ -134,6 +156,18 @@ class EnvironmentBootstrap(pulumi.ComponentResource):
         )
         child = pulumi.ResourceOptions(parent=self, providers=[provider])
         backend = StateBackend("state-backend", StateBackendArgs(config), opts=child)
+        aws.iam.Policy(
+            "workload-boundary",
+            name=permissions_boundary_name(config.environment),
+            description=(
+                f"The most any role of the {config.environment} stacks may do; the deploy "
+                "role can create or change a role only with this boundary attached"
+            ),
+            policy=json.dumps(
+                workload_boundary_policy(config.environment, config.region, config.account_id)
+            ),
+            opts=child,
+        )
         trusted_after: tuple[pulumi.Resource, ...] = ()
         if config.create_oidc_provider:
             trusted_after = (
@@ -175,6 +209,10 @@ class EnvironmentBootstrap(pulumi.ComponentResource):
             "kms_key_arn": backend.key_arn,
             "preview_role_arn": arns["preview"],
             "deploy_role_arn": arns["deploy"],
+            # The stacks reference the boundary by this ARN, derived from the same name.
+            "permissions_boundary_arn": permissions_boundary_arn(
+                config.account_id, config.environment
+            ),
             "github_environments": [
                 config.preview_github_environment,
                 config.deploy_github_environment,

@@ -6,9 +6,14 @@ repository's jobs running in one GitHub environment:
 - the preview role (GitHub environment `<env>-preview`, pull requests): reads the state, takes
   the stack lock, decrypts the stack's secrets; it cannot change anything in AWS;
 - the deploy role (GitHub environment `<env>`, main; production's needs an approval): in
-  addition manages the resources of its own environment, recognised by name prefix
-  (`<env>-trading-*`) or, for EC2 resources that have no name in their ARN, by the
-  `Environment` tag that the stack's provider puts on every resource.
+  addition manages the resources of its own environment, recognised by their names (the
+  patterns `platform_core.naming` derives, so every copy with an `environmentSuffix` matches)
+  or, for EC2 resources that have no name in their ARN, by the `Environment` tag that the
+  stack's provider puts on every resource.
+
+The deploy role cannot escalate: every role it creates or changes must carry the environment's
+permissions boundary (`platform_core.iam.workload_boundary_policy`, created here), and explicit
+denies keep it away from that boundary and from the two pipeline roles.
 """
 
 from __future__ import annotations
@@ -16,6 +21,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from platform_core.iam import permissions_boundary_arn
+from platform_core.naming import ResourceNames
+from platform_core.network import NAT_INSTANCE_AMI_PARAMETER
 from trading_bootstrap.config import GITHUB_OIDC_AUDIENCE, GITHUB_OIDC_HOST, BootstrapConfig
 
 __all__ = [
@@ -36,21 +44,22 @@ KMS_ADMINISTRATION = (
     "kms:ScheduleKeyDeletion", "kms:TagResource", "kms:UntagResource", "kms:UpdateAlias",
     "kms:UpdateKeyDescription",
 )  # fmt: skip
-# Read-only calls that AWS authorizes only on "*" (no resource-level permissions exist).
-DESCRIBE_ACTIONS = (
+# Read-only calls for which AWS has no resource-level permissions: "*" is the only resource
+# they accept (Service Authorization Reference; a test checks each against parliament's copy).
+UNSCOPABLE_READS = (
     "application-autoscaling:DescribeScalableTargets",
     "application-autoscaling:DescribeScalingPolicies",
-    "cloudwatch:DescribeAlarms",
-    "ec2:DescribeAddresses", "ec2:DescribeAddressesAttribute", "ec2:DescribeAvailabilityZones",
-    "ec2:DescribeImages", "ec2:DescribeInstanceAttribute",
+    "ec2:DescribeAddresses", "ec2:DescribeAddressesAttribute", "ec2:DescribeImages",
     "ec2:DescribeInstanceCreditSpecifications", "ec2:DescribeInstanceTypes",
     "ec2:DescribeInstances", "ec2:DescribeInternetGateways",
     "ec2:DescribeNatGateways", "ec2:DescribeNetworkInterfaces", "ec2:DescribePrefixLists",
     "ec2:DescribeRouteTables", "ec2:DescribeSecurityGroupRules", "ec2:DescribeSecurityGroups",
-    "ec2:DescribeSubnets", "ec2:DescribeTags", "ec2:DescribeVolumes", "ec2:DescribeVpcAttribute",
+    "ec2:DescribeSubnets", "ec2:DescribeTags", "ec2:DescribeVolumes",
     "ec2:DescribeVpcEndpointServices", "ec2:DescribeVpcEndpoints", "ec2:DescribeVpcs",
     "logs:DescribeLogGroups",
 )  # fmt: skip
+# Reads that do take a resource: this account's network and instances.
+NETWORK_READ_ACTIONS = ("ec2:DescribeInstanceAttribute", "ec2:DescribeVpcAttribute")
 NETWORK_CREATE_ACTIONS = (
     "ec2:AllocateAddress", "ec2:CreateInternetGateway", "ec2:CreateNatGateway",
     "ec2:CreateRouteTable", "ec2:CreateSecurityGroup", "ec2:CreateSubnet", "ec2:CreateVpc",
@@ -66,28 +75,50 @@ NETWORK_MANAGE_ACTIONS = (
     "ec2:ModifyVpcAttribute", "ec2:ModifyVpcEndpoint", "ec2:ReleaseAddress", "ec2:ReplaceRoute",
     "ec2:RevokeSecurityGroupEgress", "ec2:RevokeSecurityGroupIngress", "ec2:TerminateInstances",
 )  # fmt: skip
-PROCESSOR_ROLE_ACTIONS = (
-    "iam:CreateRole", "iam:DeleteRole", "iam:DeleteRolePolicy", "iam:GetRole",
-    "iam:GetRolePolicy", "iam:ListAttachedRolePolicies", "iam:ListInstanceProfilesForRole",
-    "iam:ListRolePolicies", "iam:PutRolePolicy", "iam:TagRole", "iam:UntagRole",
+# The IAM actions that accept the `iam:PermissionsBoundary` condition key and that a deploy of
+# the function's role uses: allowed only when the role carries this environment's boundary.
+BOUNDED_ROLE_ACTIONS = (
+    "iam:CreateRole", "iam:DeleteRolePolicy", "iam:PutRolePermissionsBoundary",
+    "iam:PutRolePolicy",
+)  # fmt: skip
+# The rest of the role's life cycle; none of these can change what the role may do.
+ROLE_ACTIONS = (
+    "iam:DeleteRole", "iam:GetRole", "iam:GetRolePolicy", "iam:ListAttachedRolePolicies",
+    "iam:ListInstanceProfilesForRole", "iam:ListRolePolicies", "iam:TagRole", "iam:UntagRole",
     "iam:UpdateAssumeRolePolicy", "iam:UpdateRole", "iam:UpdateRoleDescription",
 )  # fmt: skip
-ALARM_ACTIONS = (
-    "cloudwatch:DeleteAlarms", "cloudwatch:ListTagsForResource", "cloudwatch:PutMetricAlarm",
-    "cloudwatch:TagResource", "cloudwatch:UntagResource",
+# Every IAM action that can set, change or drop a role's permissions, or its boundary: denied
+# unless the role ends up with this environment's boundary.
+BOUNDARY_GUARDED_ACTIONS = (
+    "iam:AttachRolePolicy", "iam:CreateRole", "iam:DeleteRolePolicy", "iam:DetachRolePolicy",
+    "iam:PutRolePermissionsBoundary", "iam:PutRolePolicy",
 )  # fmt: skip
+ALARM_ACTIONS = (
+    "cloudwatch:DeleteAlarms", "cloudwatch:DescribeAlarms", "cloudwatch:ListTagsForResource",
+    "cloudwatch:PutMetricAlarm", "cloudwatch:TagResource", "cloudwatch:UntagResource",
+)  # fmt: skip
+# What Application Auto Scaling checks on the caller before it creates or deletes the
+# `TargetTracking-table/<table>-…` alarms of a target-tracking policy on the caller's behalf.
+TARGET_TRACKING_ALARM_ACTIONS = (
+    "cloudwatch:DeleteAlarms",
+    "cloudwatch:DescribeAlarms",
+    "cloudwatch:PutMetricAlarm",
+)
 AUTOSCALING_ACTIONS = (
     "application-autoscaling:DeleteScalingPolicy",
     "application-autoscaling:DeregisterScalableTarget",
-    "application-autoscaling:ListTagsForResource", "application-autoscaling:PutScalingPolicy",
-    "application-autoscaling:RegisterScalableTarget", "application-autoscaling:TagResource",
+    "application-autoscaling:PutScalingPolicy",
+    "application-autoscaling:RegisterScalableTarget",
+)
+AUTOSCALING_TAG_ACTIONS = (
+    "application-autoscaling:ListTagsForResource", "application-autoscaling:TagResource",
     "application-autoscaling:UntagResource",
 )  # fmt: skip
+AUTOSCALING_SERVICE = "dynamodb.application-autoscaling.amazonaws.com"
 DYNAMODB_AUTOSCALING_ROLE = (
-    "role/aws-service-role/dynamodb.application-autoscaling.amazonaws.com/"
+    f"role/aws-service-role/{AUTOSCALING_SERVICE}/"
     "AWSServiceRoleForApplicationAutoScaling_DynamoDBTable"
 )
-NAT_INSTANCE_AMI_PARAMETERS = "parameter/aws/service/ami-amazon-linux-latest/*"
 
 
 @dataclass(frozen=True)
@@ -184,103 +215,165 @@ def _state_and_secrets(scope: DeployScope, writable_prefix: str) -> list[Stateme
     ]
 
 
-def _lookups(config: BootstrapConfig) -> Statement:
-    return {
-        "Sid": "ProgramLookups",
-        "Effect": "Allow",
-        "Action": ["ec2:DescribeAvailabilityZones", "ssm:GetParameter"],
-        "Resource": [
-            "*",  # DescribeAvailabilityZones has no resource-level permissions
-            f"arn:aws:ssm:{config.region}::{NAT_INSTANCE_AMI_PARAMETERS}",
-        ],
-    }
+def _program_lookups(config: BootstrapConfig) -> list[Statement]:
+    """What the stack program itself asks AWS while it runs (preview and deploy alike)."""
+    return [
+        {
+            "Sid": "ReadNatInstanceImageParameter",
+            "Effect": "Allow",
+            "Action": "ssm:GetParameter",
+            # AWS's public parameters have no account in their ARN.
+            "Resource": f"arn:aws:ssm:{config.region}::parameter{NAT_INSTANCE_AMI_PARAMETER}",
+        },
+        {
+            "Sid": "ListAvailabilityZones",
+            "Effect": "Allow",
+            "Action": "ec2:DescribeAvailabilityZones",
+            "Resource": "*",  # no resource-level permissions exist for it
+        },
+    ]
 
 
 def preview_policy(scope: DeployScope) -> dict[str, Any]:
     """Pull-request previews: read state, take the stack's lock, read secrets, run lookups."""
     statements = _state_and_secrets(scope, writable_prefix=".pulumi/locks/")
-    return {"Version": "2012-10-17", "Statement": [*statements, _lookups(scope.config)]}
+    return {"Version": "2012-10-17", "Statement": [*statements, *_program_lookups(scope.config)]}
+
+
+def _names(config: BootstrapConfig) -> ResourceNames:
+    """The environment's names without a suffix: each, followed by `*`, matches every copy."""
+    return ResourceNames.derive(config.environment, config.region, suffix=None)
+
+
+def _arn(config: BootstrapConfig, service: str, resource: str) -> str:
+    return f"arn:aws:{service}:{config.region}:{config.account_id}:{resource}"
 
 
 def _named_resources(config: BootstrapConfig) -> list[Statement]:
-    """Services whose ARNs carry the resource name: the environment's own prefix.
+    """Services whose ARNs carry the resource name: the environment's own names.
 
-    The service-wide actions (`s3:*`, ...) are deliberate and the only ones: a deploy creates,
-    reads back (the AWS provider reads ~20 bucket sub-configurations), changes and destroys
-    these resources, so it needs every action on them, and the ARN pattern confines it to
-    `<env>-trading-*` of this account and region.
+    The service-wide actions (`s3:*`, ...) are deliberate: a deploy creates, reads back (the
+    AWS provider reads ~20 bucket sub-configurations), changes and destroys these resources, so
+    it needs every action on them, and the ARN patterns confine it to this environment's
+    resources of this account and region.
     """
-    prefix, region, account = config.resource_prefix, config.region, config.account_id
-
-    def arn(service: str, resource: str) -> str:
-        return f"arn:aws:{service}:{region}:{account}:{resource}"
-
+    names = _names(config)
+    buckets = [f"arn:aws:s3:::{name}*" for name in (names.ingest_bucket, names.archive_bucket)]
+    table = _arn(config, "dynamodb", f"table/{names.table}*")
+    log_group = _arn(config, "logs", f"log-group:{names.log_group}*")
     return [
         {"Sid": "EnvironmentBuckets", "Effect": "Allow", "Action": "s3:*",
-         "Resource": [f"arn:aws:s3:::{prefix}*", f"arn:aws:s3:::{prefix}*/*"]},
+         "Resource": [*buckets, *(f"{bucket}/*" for bucket in buckets)]},
         {"Sid": "EnvironmentTable", "Effect": "Allow", "Action": "dynamodb:*",
-         "Resource": [arn("dynamodb", f"table/{prefix}*"), arn("dynamodb", f"table/{prefix}*/*")]},
+         "Resource": [table, f"{table}/*"]},
         {"Sid": "EnvironmentFunction", "Effect": "Allow", "Action": "lambda:*",
-         "Resource": arn("lambda", f"function:{prefix}*")},
+         "Resource": _arn(config, "lambda", f"function:{names.function}*")},
         {"Sid": "EnvironmentLogGroup", "Effect": "Allow", "Action": "logs:*",
-         "Resource": [arn("logs", f"log-group:/aws/lambda/{prefix}*"),
-                      arn("logs", f"log-group:/aws/lambda/{prefix}*:*")]},
+         "Resource": [log_group, f"{log_group}:*"]},
         {"Sid": "EnvironmentQueues", "Effect": "Allow", "Action": "sqs:*",
-         "Resource": arn("sqs", f"{prefix}*")},
+         "Resource": _arn(config, "sqs", f"{names.failure_queue}*")},
         {"Sid": "EnvironmentTopics", "Effect": "Allow", "Action": "sns:*",
-         "Resource": arn("sns", f"{prefix}*")},
+         "Resource": _arn(config, "sns", f"{names.alarm_topic}*")},
+        # The alarms are named after the function.
         {"Sid": "EnvironmentAlarms", "Effect": "Allow", "Action": list(ALARM_ACTIONS),
-         "Resource": arn("cloudwatch", f"alarm:{prefix}*")},
+         "Resource": _arn(config, "cloudwatch", f"alarm:{names.function}*")},
     ]  # fmt: skip
 
 
 def _roles(config: BootstrapConfig) -> list[Statement]:
-    """The processor's execution role only (`<env>-trading-processor-*`), never these CI roles."""
-    role = f"arn:aws:iam::{config.account_id}:role/{config.resource_prefix}processor-*"
+    """The function's execution role only, and only inside the environment's boundary."""
+    names = _names(config)
+    account = config.account_id
+    role = f"arn:aws:iam::{account}:role/{names.role}*"
+    boundary = permissions_boundary_arn(account, config.environment)
+    with_boundary = {"ArnEquals": {"iam:PermissionsBoundary": boundary}}
     return [
-        {"Sid": "ProcessorRole", "Effect": "Allow", "Action": list(PROCESSOR_ROLE_ACTIONS),
+        {"Sid": "FunctionRoleWithinTheBoundary", "Effect": "Allow",
+         "Action": list(BOUNDED_ROLE_ACTIONS), "Resource": role, "Condition": with_boundary},
+        {"Sid": "FunctionRole", "Effect": "Allow", "Action": list(ROLE_ACTIONS),
          "Resource": role},
-        {"Sid": "PassProcessorRoleToLambda", "Effect": "Allow", "Action": "iam:PassRole",
+        {"Sid": "PassFunctionRoleToLambda", "Effect": "Allow", "Action": "iam:PassRole",
          "Resource": role,
          "Condition": {"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}}},
         {"Sid": "DynamoDbAutoscalingServiceRole", "Effect": "Allow",
          "Action": "iam:CreateServiceLinkedRole",
-         "Resource": f"arn:aws:iam::{config.account_id}:{DYNAMODB_AUTOSCALING_ROLE}",
-         "Condition": {"StringEquals": {
-             "iam:AWSServiceName": "dynamodb.application-autoscaling.amazonaws.com"}}},
+         "Resource": f"arn:aws:iam::{account}:{DYNAMODB_AUTOSCALING_ROLE}",
+         "Condition": {"StringEquals": {"iam:AWSServiceName": AUTOSCALING_SERVICE}}},
     ]  # fmt: skip
 
 
-def _network_and_scaling(config: BootstrapConfig) -> list[Statement]:
-    """EC2 ids and scalable targets carry no name: scope by the Environment tag instead.
+def _escalation_guards(config: BootstrapConfig) -> list[Statement]:
+    """Explicit denies that hold whatever Allow is added later: no role without the boundary,
+    no boundary removed, and neither the boundary nor the pipeline roles touched at all."""
+    account = config.account_id
+    boundary = permissions_boundary_arn(account, config.environment)
+    pipeline_roles = [
+        f"arn:aws:iam::{account}:role/{name}"
+        for name in (config.deploy_role_name, config.preview_role_name)
+    ]
+    every_role = f"arn:aws:iam::{account}:role/*"
+    return [
+        {"Sid": "DenyRolesOutsideTheBoundary", "Effect": "Deny",
+         "Action": list(BOUNDARY_GUARDED_ACTIONS), "Resource": every_role,
+         "Condition": {"ArnNotEquals": {"iam:PermissionsBoundary": boundary}}},
+        {"Sid": "DenyRemovingABoundary", "Effect": "Deny",
+         "Action": "iam:DeleteRolePermissionsBoundary", "Resource": every_role},
+        {"Sid": "DenyTouchingTheBoundaryOrThePipelineRoles", "Effect": "Deny",
+         "Action": "iam:*", "Resource": [boundary, *pipeline_roles]},
+    ]  # fmt: skip
+
+
+def _network(config: BootstrapConfig) -> list[Statement]:
+    """EC2 ids carry no name: scope by the Environment tag, in this account and region.
 
     The stack's provider sets `Environment=<env>` as a default tag, which the AWS provider sends
     with every create call, so creates are allowed only with this environment's tag and
     changes only on resources that already carry it.
     """
     environment = config.environment
+    own_ec2 = _arn(config, "ec2", "*")
     return [
         {"Sid": "CreateTaggedNetwork", "Effect": "Allow", "Action": list(NETWORK_CREATE_ACTIONS),
-         "Resource": "*",
+         "Resource": own_ec2,
          "Condition": {"StringEquals": {"aws:RequestTag/Environment": environment}}},
         # A create also names existing resources (the VPC of a subnet, the subnet of a NAT
         # gateway): those must already be this environment's.
         {"Sid": "CreateInOwnNetwork", "Effect": "Allow", "Action": list(NETWORK_CREATE_ACTIONS),
-         "Resource": "*",
+         "Resource": own_ec2,
          "Condition": {"StringEquals": {"aws:ResourceTag/Environment": environment}}},
         {"Sid": "LaunchNatInstanceFromAmazonImage", "Effect": "Allow",
          "Action": "ec2:RunInstances", "Resource": f"arn:aws:ec2:{config.region}::image/*"},
         {"Sid": "TagNetworkOnCreate", "Effect": "Allow", "Action": "ec2:CreateTags",
-         "Resource": "*",
+         "Resource": own_ec2,
          "Condition": {"StringEquals": {"ec2:CreateAction": list(NETWORK_CREATE_ACTIONS)}}},
         {"Sid": "ManageOwnNetwork", "Effect": "Allow", "Action": list(NETWORK_MANAGE_ACTIONS),
-         "Resource": "*",
+         "Resource": own_ec2,
          "Condition": {"StringEquals": {"aws:ResourceTag/Environment": environment}}},
-        # Scalable targets get their ARN from AWS at registration; nothing narrower exists.
+        {"Sid": "ReadNetworkAttributes", "Effect": "Allow", "Action": list(NETWORK_READ_ACTIONS),
+         "Resource": own_ec2},
+    ]  # fmt: skip
+
+
+def _table_autoscaling(config: BootstrapConfig) -> list[Statement]:
+    """Target tracking on the environment's tables.
+
+    Scalable targets get a random id from AWS, so their ARNs can only be scoped to this
+    account and region; which table a target scales is checked by Application Auto Scaling
+    against the caller's own `dynamodb:DescribeTable`/`UpdateTable` on that table, which only
+    this environment's tables grant. Its target-tracking policies create CloudWatch alarms named
+    `TargetTracking-table/<table>-…` with the caller's permissions.
+    """
+    names = _names(config)
+    targets = _arn(config, "application-autoscaling", "scalable-target/*")
+    dynamodb_only = {"StringEquals": {"application-autoscaling:service-namespace": "dynamodb"}}
+    return [
         {"Sid": "TableAutoscaling", "Effect": "Allow", "Action": list(AUTOSCALING_ACTIONS),
-         "Resource": "*"},
-        {"Sid": "DescribeForRefresh", "Effect": "Allow", "Action": list(DESCRIBE_ACTIONS),
-         "Resource": "*"},
+         "Resource": targets, "Condition": dynamodb_only},
+        {"Sid": "TagScalableTargets", "Effect": "Allow",
+         "Action": list(AUTOSCALING_TAG_ACTIONS), "Resource": targets},
+        {"Sid": "TargetTrackingAlarms", "Effect": "Allow",
+         "Action": list(TARGET_TRACKING_ALARM_ACTIONS),
+         "Resource": _arn(config, "cloudwatch", f"alarm:TargetTracking-table/{names.table}*")},
     ]  # fmt: skip
 
 
@@ -289,9 +382,17 @@ def deploy_policy(scope: DeployScope) -> dict[str, Any]:
     config = scope.config
     statements = [
         *_state_and_secrets(scope, writable_prefix=""),
-        _lookups(config),
+        *_program_lookups(config),
         *_named_resources(config),
         *_roles(config),
-        *_network_and_scaling(config),
+        *_escalation_guards(config),
+        *_network(config),
+        *_table_autoscaling(config),
+        {
+            "Sid": "DescribeForRefresh",
+            "Effect": "Allow",
+            "Action": list(UNSCOPABLE_READS),
+            "Resource": "*",
+        },
     ]
     return {"Version": "2012-10-17", "Statement": statements}

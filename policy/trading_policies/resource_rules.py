@@ -21,6 +21,7 @@ __all__ = [
     "check_log_retention",
     "check_mandatory_tags",
     "check_no_wildcard_actions",
+    "policy_documents",
     "wildcard_grants",
 ]
 
@@ -121,7 +122,10 @@ def check_dynamodb_encryption(
         )
 
 
-def _documents(props: Mapping[str, Any], locations: tuple[str, ...]) -> Iterator[tuple[str, Any]]:
+def policy_documents(
+    props: Mapping[str, Any], locations: tuple[str, ...]
+) -> Iterator[tuple[str, Any]]:
+    """(location, document) of each policy a resource keeps at `locations` (`POLICY_DOCUMENTS`)."""
     for location in locations:
         if location.endswith("[].policy"):
             inline = known(props, location.removesuffix("[].policy")) or []
@@ -169,7 +173,7 @@ def check_no_wildcard_actions(
     locations = POLICY_DOCUMENTS.get(args.resource_type)
     if locations is None:
         return
-    for location, document in _documents(args.props, locations):
+    for location, document in policy_documents(args.props, locations):
         for statement, action in wildcard_grants(document):
             report_violation(
                 f"{label(args.resource_type, args.name, args.props)}: {location} statement "

@@ -17,6 +17,7 @@ from trading_policies import POLICIES, evaluate
 from platform_core import ENVIRONMENTS, ConfigError
 from platform_core.offline import RegisteredResource, RenderedStack
 from tests.bootstrap.rendering import ROOT, render_bootstrap
+from tests.iam.reference import has_resource_level_permissions
 from tests.policy.views import resource_view, stack_view
 
 ROLE = "aws:iam/role:Role"
@@ -113,15 +114,23 @@ def test_role_policies_name_only_their_own_environment(
     rendered_bootstraps: Mapping[str, RenderedStack], environment: str
 ) -> None:
     rendered = rendered_bootstraps[environment]
+    account = ACCOUNTS[environment]
     others = [env for env in ENVIRONMENTS if env != environment]
+    # Beside its own: AWS's public images and parameters, the account's autoscaling role, and
+    # the resources that have no name in their ARN, scoped to this account and region.
+    shared = (":image/", ":parameter/aws/service/", ":role/aws-service-role/")
+    unnamed = (
+        f"arn:aws:ec2:us-east-1:{account}:*",
+        f"arn:aws:application-autoscaling:us-east-1:{account}:scalable-target/*",
+    )
     for policy in rendered.of_type(ROLE_POLICY):
         text = policy.inputs["policy"]
         assert all(f"{other}-" not in text and f"-{other}" not in text for other in others)
         for statement in document(policy)["Statement"]:
+            if statement["Effect"] == "Deny":
+                continue
             for resource in as_list(statement["Resource"]):
-                # Beside its own: AWS's public AMIs and parameters, the account's autoscaling role.
-                shared = (":image/", ":parameter/aws/service/", ":role/aws-service-role/")
-                assert resource in ("*", rendered.outputs["kms_key_arn"]) or any(
+                assert resource in ("*", rendered.outputs["kms_key_arn"], *unnamed) or any(
                     part in resource for part in (environment, *shared)
                 ), resource
 
@@ -147,29 +156,38 @@ def test_preview_role_can_only_read_lock_and_decrypt() -> None:
 
 def test_deploy_role_wildcards_and_star_resources_are_the_justified_ones() -> None:
     policy = statements(deploy_policy(_scope("staging")))
-    service_wide = {sid for sid, s in policy.items() if any("*" in a for a in as_list(s["Action"]))}
+    allows = {sid: s for sid, s in policy.items() if s["Effect"] == "Allow"}
+    service_wide = {sid for sid, s in allows.items() if any("*" in a for a in as_list(s["Action"]))}
     assert service_wide == {
         "EnvironmentBuckets", "EnvironmentTable", "EnvironmentFunction", "EnvironmentLogGroup",
         "EnvironmentQueues", "EnvironmentTopics",
     }  # fmt: skip
     for sid in service_wide:
         assert all("staging-trading-" in r for r in as_list(policy[sid]["Resource"])), sid
-    unconditioned_star = {
-        sid for sid, s in policy.items() if "*" in as_list(s["Resource"]) and "Condition" not in s
-    }
-    assert unconditioned_star == {"ProgramLookups", "TableAutoscaling", "DescribeForRefresh"}
+    star = {sid for sid, s in allows.items() if "*" in as_list(s["Resource"])}
+    assert star == {"ListAvailabilityZones", "DescribeForRefresh"}
+    for sid in star:  # "*" alone, for actions that AWS lets name no resource
+        assert as_list(policy[sid]["Resource"]) == ["*"]
+        scopable = [a for a in as_list(policy[sid]["Action"]) if has_resource_level_permissions(a)]
+        assert scopable == [], sid
     describe = as_list(policy["DescribeForRefresh"]["Action"])
     assert all(a.split(":")[1].startswith(("Describe", "List")) for a in describe)
-    # It may manage the processor's role, never its own or the preview role.
-    assert policy["ProcessorRole"]["Resource"].endswith(":role/staging-trading-processor-*")
-    assert policy["PassProcessorRoleToLambda"]["Condition"] == {
-        "StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}
-    }
     tagged = {sid for sid, s in policy.items() if "aws:RequestTag/Environment" in json.dumps(s)}
     assert tagged == {"CreateTaggedNetwork"}
     assert policy["ManageOwnNetwork"]["Condition"] == {
         "StringEquals": {"aws:ResourceTag/Environment": "staging"}
     }
+
+
+def test_no_role_reads_every_parameter_or_secret() -> None:
+    for policy in (preview_policy(_scope("dev")), deploy_policy(_scope("dev"))):
+        for statement in policy["Statement"]:
+            actions = as_list(statement["Action"])
+            if any(a.startswith(("ssm:", "secretsmanager:")) for a in actions):
+                assert statement["Resource"] == (
+                    "arn:aws:ssm:us-east-1::parameter"
+                    "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64"
+                )
 
 
 def test_policy_pack_on_the_bootstrap_reports_only_its_deliberate_exceptions(

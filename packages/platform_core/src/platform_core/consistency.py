@@ -82,7 +82,7 @@ DIAL_INPUTS: Mapping[str, Mapping[str, str]] = {
     "aws:s3/bucket:Bucket": {"forceDestroy": "archiveForceDestroy"},
     "aws:ec2/vpc:Vpc": {"cidrBlock": "vpcCidr"},
     "aws:ec2/subnet:Subnet": {"cidrBlock": "vpcCidr"},
-    "aws:iam/rolePolicy:RolePolicy": {"policy.Statement[6]*": "xrayTracing"},
+    "aws:iam/rolePolicy:RolePolicy": {"policy.Statement[8]*": "xrayTracing"},
     "aws:cloudwatch/metricAlarm:MetricAlarm": {
         "threshold": "alarmProfile",
         "period": "alarmProfile",

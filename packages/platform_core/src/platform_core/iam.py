@@ -2,6 +2,11 @@
 
 Policy documents are plain data built by pure functions from resource ARNs, so tests parse and
 check them; the only `Resource: "*"` statements are the ones AWS allows nothing narrower for.
+
+The role carries the environment's permissions boundary, a managed policy that the bootstrap
+creates (`workload_boundary_policy`) before any stack exists. The CI deploy role may create or
+change a role only with that boundary attached, so whatever policy a deploy writes, the role can
+never do more than the boundary allows.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from platform_core.naming import ResourceNames
 from processor.contract import ARCHIVE_PREFIXES, INGEST_PREFIX
 
 __all__ = [
@@ -20,7 +26,10 @@ __all__ = [
     "ProcessorRole",
     "ProcessorRoleArgs",
     "lambda_trust_policy",
+    "permissions_boundary_arn",
+    "permissions_boundary_name",
     "processor_policy",
+    "workload_boundary_policy",
 ]
 
 # What the processor calls: BatchGetItem/GetItem to read bars and its ledger, PutItem (also what
@@ -31,27 +40,47 @@ TABLE_ACTIONS = (
     "dynamodb:PutItem",
     "dynamodb:UpdateItem",
 )
-# A VPC function's ENIs are managed with actions that support no resource-level scoping.
-VPC_ACTIONS = (
+# Lambda checks these on the execution role when it attaches the function to its subnets; they
+# take this account's network interfaces, subnets and security groups as resources.
+NETWORK_INTERFACE_ACTIONS = (
     "ec2:AssignPrivateIpAddresses",
     "ec2:CreateNetworkInterface",
     "ec2:DeleteNetworkInterface",
-    "ec2:DescribeNetworkInterfaces",
-    "ec2:DescribeSubnets",
     "ec2:UnassignPrivateIpAddresses",
 )
+NETWORK_INTERFACE_RESOURCES = ("network-interface", "security-group", "subnet")
+# Describe calls support no resource-level permissions at all: `Resource: "*"` is the only form.
+VPC_DESCRIBE_ACTIONS = ("ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets")
+VPC_ACTIONS = NETWORK_INTERFACE_ACTIONS + VPC_DESCRIBE_ACTIONS
 XRAY_ACTIONS = ("xray:PutTelemetryRecords", "xray:PutTraceSegments")
+# Actions that support no resource-level permissions (AWS's Service Authorization Reference).
+UNSCOPABLE_ACTIONS = VPC_DESCRIBE_ACTIONS + XRAY_ACTIONS
+
+
+def permissions_boundary_name(environment: str) -> str:
+    """The managed policy every role of `environment`'s stacks carries as its boundary.
+
+    One per environment (copies with a suffix share it), outside the `<env>-trading-processor-*`
+    role names the deploy role manages; the deploy role has no permission on managed policies.
+    """
+    return f"{environment}-trading-workload-boundary"
+
+
+def permissions_boundary_arn(account_id: str, environment: str) -> str:
+    return f"arn:aws:iam::{account_id}:policy/{permissions_boundary_name(environment)}"
 
 
 @dataclass(frozen=True)
 class ProcessorAccess:
-    """The resolved ARNs the function may touch."""
+    """The resolved ARNs the function may touch, and where it runs."""
 
     log_group_arn: str
     table_arn: str
     ingest_bucket_arn: str
     archive_bucket_arn: str
     failure_queue_arn: str
+    region: str
+    account_id: str
     tracing: bool
 
 
@@ -90,6 +119,15 @@ def processor_policy(access: ProcessorAccess) -> dict[str, Any]:
             "Action": ["s3:GetObject", "s3:GetObjectVersion"],
             "Resource": [f"{access.ingest_bucket_arn}/{INGEST_PREFIX}*"],
         },
+        # Without ListBucket, S3 answers a GetObject of a deleted key with 403, not 404, and the
+        # handler could not tell "object gone" from "access denied". Only under incoming/.
+        {
+            "Sid": "ListIncomingMarketData",
+            "Effect": "Allow",
+            "Action": ["s3:ListBucket"],
+            "Resource": [access.ingest_bucket_arn],
+            "Condition": {"StringLike": {"s3:prefix": [f"{INGEST_PREFIX}*"]}},
+        },
         {
             "Sid": "ArchiveTrades",
             "Effect": "Allow",
@@ -105,7 +143,16 @@ def processor_policy(access: ProcessorAccess) -> dict[str, Any]:
         {
             "Sid": "ManageVpcNetworkInterfaces",
             "Effect": "Allow",
-            "Action": list(VPC_ACTIONS),
+            "Action": list(NETWORK_INTERFACE_ACTIONS),
+            "Resource": [
+                f"arn:aws:ec2:{access.region}:{access.account_id}:{kind}/*"
+                for kind in NETWORK_INTERFACE_RESOURCES
+            ],
+        },
+        {
+            "Sid": "DescribeVpcNetwork",
+            "Effect": "Allow",
+            "Action": list(VPC_DESCRIBE_ACTIONS),
             "Resource": "*",
         },
     ]
@@ -121,6 +168,33 @@ def processor_policy(access: ProcessorAccess) -> dict[str, Any]:
     return {"Version": "2012-10-17", "Statement": statements}
 
 
+def workload_boundary_policy(environment: str, region: str, account_id: str) -> dict[str, Any]:
+    """The most any role of `environment` may do: the function's own grants, over every copy.
+
+    It is `processor_policy` with each resource widened to a name pattern that matches the
+    environment's resources with or without an `environmentSuffix`, and with tracing on, so a
+    function role is always inside it and nothing else is. Growing the function's grants means
+    growing this too, by running the bootstrap again, which is the point: the pipeline alone
+    cannot.
+    """
+    names = ResourceNames.derive(environment, region, suffix=None)
+
+    def arn(service: str, resource: str) -> str:
+        return f"arn:aws:{service}:{region}:{account_id}:{resource}"
+
+    every_copy = ProcessorAccess(
+        log_group_arn=arn("logs", f"log-group:{names.log_group}*"),
+        table_arn=arn("dynamodb", f"table/{names.table}*"),
+        ingest_bucket_arn=f"arn:aws:s3:::{names.ingest_bucket}*",
+        archive_bucket_arn=f"arn:aws:s3:::{names.archive_bucket}*",
+        failure_queue_arn=arn("sqs", f"{names.failure_queue}*"),
+        region=region,
+        account_id=account_id,
+        tracing=True,
+    )
+    return processor_policy(every_copy)
+
+
 @dataclass(frozen=True)
 class ProcessorRoleArgs:
     role_name: str
@@ -129,7 +203,11 @@ class ProcessorRoleArgs:
     ingest_bucket_arn: pulumi.Input[str]
     archive_bucket_arn: pulumi.Input[str]
     failure_queue_arn: pulumi.Input[str]
+    region: str
+    account_id: pulumi.Input[str]
     tracing: bool
+    # The ARN of the environment's boundary (`permissions_boundary_arn`).
+    permissions_boundary: pulumi.Input[str]
 
 
 class ProcessorRole(pulumi.ComponentResource):
@@ -148,6 +226,7 @@ class ProcessorRole(pulumi.ComponentResource):
             name=args.role_name,
             description="Execution role of the market-data processor",
             assume_role_policy=json.dumps(lambda_trust_policy()),
+            permissions_boundary=args.permissions_boundary,
             opts=child,
         )
         document = pulumi.Output.all(
@@ -156,13 +235,16 @@ class ProcessorRole(pulumi.ComponentResource):
             args.ingest_bucket_arn,
             args.archive_bucket_arn,
             args.failure_queue_arn,
-        ).apply(lambda arns: json.dumps(processor_policy(self._access(arns, args.tracing))))
+            args.account_id,
+        ).apply(lambda values: json.dumps(processor_policy(self._access(values, args))))
         self.policy = aws.iam.RolePolicy(
             "policy", name="processor-access", role=self.role.id, policy=document, opts=child
         )
         self.register_outputs({"role_arn": self.role.arn})
 
     @staticmethod
-    def _access(arns: list[str], tracing: bool) -> ProcessorAccess:
-        log_group, table, ingest, archive, queue = arns
-        return ProcessorAccess(log_group, table, ingest, archive, queue, tracing=tracing)
+    def _access(values: list[str], args: ProcessorRoleArgs) -> ProcessorAccess:
+        log_group, table, ingest, archive, queue, account_id = values
+        return ProcessorAccess(
+            log_group, table, ingest, archive, queue, args.region, account_id, args.tracing
+        )

@@ -16,7 +16,7 @@ import pulumi_aws as aws
 from platform_core.artifact import build_package_artifact
 from platform_core.compute import FailureQueue, Processor, ProcessorArgs
 from platform_core.config import EnvironmentConfig
-from platform_core.iam import ProcessorRole, ProcessorRoleArgs
+from platform_core.iam import ProcessorRole, ProcessorRoleArgs, permissions_boundary_arn
 from platform_core.network import Network, NetworkArgs
 from platform_core.observability import (
     Alarms,
@@ -43,6 +43,7 @@ EXPORT_NAMES = (
     "vpc_id",
     "private_subnet_ids",
     "log_group_name",
+    "failure_queue_url",
 )
 
 
@@ -131,7 +132,12 @@ class TradingPlatform(pulumi.ComponentResource):
                 ingest_bucket_arn=ingest.bucket.arn,
                 archive_bucket_arn=archive.bucket.arn,
                 failure_queue_arn=failures.queue.arn,
+                region=config.region,
+                account_id=account_id,
                 tracing=config.xray_tracing,
+                permissions_boundary=account_id.apply(
+                    lambda account: permissions_boundary_arn(account, config.environment)
+                ),
             ),
             opts=child,
         )
@@ -162,8 +168,9 @@ class TradingPlatform(pulumi.ComponentResource):
             opts=child,
         )
         thresholds = config.alarm_thresholds
+        alarms = None
         if thresholds is not None:
-            Alarms(
+            alarms = Alarms(
                 "alarms",
                 AlarmsArgs(
                     topic_name=names.alarm_topic,
@@ -190,5 +197,8 @@ class TradingPlatform(pulumi.ComponentResource):
             "vpc_id": network.vpc.id,
             "private_subnet_ids": network.private_subnet_ids,
             "log_group_name": logs.log_group.name,
+            "failure_queue_url": failures.queue.url,
         }
+        if alarms is not None:  # the topic operators subscribe to; only where alarms exist
+            self.exports["alarm_topic_arn"] = alarms.topic.arn
         self.register_outputs(self.exports)

@@ -1,0 +1,117 @@
+"""Every IAM policy document of the rendered stacks and bootstraps, linted by parliament.
+
+parliament (duo-labs) reads identity policies; its community auditors add privilege-escalation
+and permissions-management checks.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from platform_core.offline import RenderedStack
+from tests.iam.reference import parliament
+
+POLICY_PACK = Path(__file__).resolve().parents[2] / "policy"
+if str(POLICY_PACK) not in sys.path:
+    sys.path.insert(0, str(POLICY_PACK))  # as the Pulumi language host puts the pack's directory
+
+from trading_policies.resource_rules import POLICY_DOCUMENTS, policy_documents  # noqa: E402
+
+__all__ = ["Document", "Finding", "documents", "lint", "lint_all"]
+
+TRUST_POLICY = "assumeRolePolicy"
+
+
+@dataclass(frozen=True)
+class Document:
+    """One policy document: which program, which resource (logical name), where in it."""
+
+    program: str
+    resource: str
+    location: str
+    policy: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One parliament finding, located by statement Sid ("" for a whole-policy finding) and,
+    for whole-policy findings, the kind of escalation parliament recognised."""
+
+    program: str
+    resource: str
+    location: str
+    statement: str
+    issue: str
+    kind: str = ""
+
+    @property
+    def key(self) -> tuple[str, str, str, str, str, str]:
+        return (self.program, self.resource, self.location, self.statement, self.issue, self.kind)
+
+
+def documents(program: str, rendered: RenderedStack) -> Iterator[Document]:
+    """Every policy the program sends to AWS, wherever its resource type keeps one."""
+    for resource in rendered.resources:
+        locations = POLICY_DOCUMENTS.get(resource.type)
+        if locations is None:
+            continue
+        for location, text in policy_documents(resource.inputs, locations):
+            if text is None:
+                continue
+            policy = json.loads(text) if isinstance(text, str) else text
+            if location == TRUST_POLICY:
+                policy = _as_resource_policy(policy, str(resource.state["arn"]))
+            yield Document(program, resource.name, location, policy)
+
+
+def _as_resource_policy(trust: Mapping[str, Any], role_arn: str) -> dict[str, Any]:
+    """A trust policy is the role's resource policy: its statements are about the role, which
+    is how parliament (written for identity policies, which always name a Resource) reads it."""
+    return {
+        **trust,
+        "Statement": [{**s, "Resource": role_arn} for s in _statements(trust)],
+    }
+
+
+def _statements(policy: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    found = policy["Statement"]
+    return list(found) if isinstance(found, list) else [found]
+
+
+def _one_statement_per_line(policy: Mapping[str, Any]) -> str:
+    """Statement i sits alone on line i + 2, so a finding's line names its statement."""
+    head = json.dumps({k: v for k, v in policy.items() if k != "Statement"})[:-1]
+    body = ",\n".join(json.dumps(s) for s in _statements(policy))
+    separator = ", " if len(head) > 1 else ""
+    return f'{head}{separator}"Statement": [\n{body}\n]}}'
+
+
+def lint(document: Document) -> list[Finding]:
+    statements = _statements(document.policy)
+    analyzed = parliament.analyze_policy_string(
+        _one_statement_per_line(document.policy), include_community_auditors=True
+    )
+    findings = []
+    for finding in analyzed.findings:
+        location: Mapping[str, Any] = finding.location or {}
+        line = location.get("line")
+        if isinstance(line, int) and 2 <= line < 2 + len(statements):
+            statement = statements[line - 2]
+            sid, kind = str(statement.get("Sid", f"#{line - 2}")), ""
+        else:
+            sid, kind = "", str(location.get("type", ""))
+        findings.append(
+            Finding(
+                document.program, document.resource, document.location, sid, finding.issue, kind
+            )
+        )
+    return findings
+
+
+def lint_all(rendered: Iterable[tuple[str, RenderedStack]]) -> set[Finding]:
+    return {f for program, stack in rendered for d in documents(program, stack) for f in lint(d)}
