@@ -51,5 +51,5 @@ echo "==> installing the locked dependencies into $VENV"
 "$VENV/bin/pip" install --quiet --disable-pip-version-check --require-hashes --no-deps \
   -r build/requirements.hashed.txt
 "$VENV/bin/pip" install --quiet --disable-pip-version-check --no-deps \
-  -e packages/platform_core -e services/processor
+  -e packages/platform_core -e services/processor -e local_platform -e operations
 touch "$STAMP"

@@ -14,6 +14,8 @@ from typing import Any
 
 from moto.server import ThreadedMotoServer
 
+from local_platform import conditions, transactions
+
 __all__ = ["Emulator", "EmulatorError", "running_emulator", "serialise_moto_dynamodb"]
 
 HOST = "127.0.0.1"
@@ -48,18 +50,22 @@ _SERIALISED_OPERATIONS = (
 
 
 def serialise_moto_dynamodb() -> None:
-    """Make each moto DynamoDB operation atomic, as every DynamoDB request is.
+    """Make each moto DynamoDB operation atomic, as every DynamoDB request is, and cheap.
 
-    moto's backend is not thread-safe (a transaction deep-copies the table while other request
-    threads write to it), but real DynamoDB serialises writes per item and runs transactions
+    moto's backend is not thread-safe (a transaction snapshots items while other request
+    threads write to them), but real DynamoDB serialises writes per item and runs transactions
     atomically. With one lock per operation, concurrent clients exercise the processor's own
     protocol (read, then a conditional transactional write, with real interleavings between
-    requests), not moto's races. Idempotent.
+    requests), not moto's races. Transactions snapshot only the items they touch
+    (`local_platform.transactions`), inside the lock, and a condition expression is parsed once
+    (`local_platform.conditions`). Idempotent.
     """
     from moto.dynamodb.models import DynamoDBBackend
 
     if getattr(DynamoDBBackend, "_serialised_by_local_platform", False):
         return
+    transactions.install()  # first: the lock must enclose the snapshot
+    conditions.install()
     lock = threading.RLock()
     for name in _SERIALISED_OPERATIONS:
         original = getattr(DynamoDBBackend, name)

@@ -31,7 +31,7 @@ from platform_core.offline import RenderError, render_stack
 
 __all__ = ["DEFAULT_SAMPLE", "LocalRun", "main", "run"]
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[3]  # the checkout: local_platform/src/local_platform/
 DEFAULT_SAMPLE = REPO_ROOT / "samples" / "market-data.jsonl"
 UPLOAD_KEY = "incoming/dt=2026-11-20/market data.jsonl"
 STEPS = 6

@@ -1,0 +1,3 @@
+"""Operator tools for one environment: query its bars, redrive its failure queue."""
+
+__all__: list[str] = []
