@@ -40,7 +40,8 @@ echo "==> checking that poetry.lock matches pyproject.toml"
 
 mkdir -p build
 "$POETRY" export --with dev --format requirements.txt --output build/requirements.lock.txt
-# Path dependencies (our own packages) carry no hash: install them editable, separately.
+# Our own packages carry no hash: install them editable, separately (`.` is the repository's
+# tools and the bootstrap's and policy pack's packages).
 grep -v '^-e ' build/requirements.lock.txt > build/requirements.hashed.txt
 
 if [[ ! -x "$VENV/bin/python" ]]; then
@@ -51,5 +52,5 @@ echo "==> installing the locked dependencies into $VENV"
 "$VENV/bin/pip" install --quiet --disable-pip-version-check --require-hashes --no-deps \
   -r build/requirements.hashed.txt
 "$VENV/bin/pip" install --quiet --disable-pip-version-check --no-deps \
-  -e packages/platform_core -e services/processor -e local_platform -e operations
+  -e packages/platform_core -e services/processor -e local_platform -e operations -e .
 touch "$STAMP"

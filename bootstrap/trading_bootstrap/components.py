@@ -164,7 +164,9 @@ class EnvironmentBootstrap(pulumi.ComponentResource):
                 "role can create or change a role only with this boundary attached"
             ),
             policy=json.dumps(
-                workload_boundary_policy(config.environment, config.region, config.account_id)
+                workload_boundary_policy(
+                    config.environment, config.region, config.account_id, config.organisation
+                )
             ),
             opts=child,
         )

@@ -1,18 +1,23 @@
 """Typed configuration of one environment's bootstrap, and every name derived from it.
 
-The names are the contract with the environment stacks: the state bucket must be the one in
-`stacks/<env>/Pulumi.yaml`'s `backend.url`, and the pipelines assume the roles named here.
+The settings are declared and parsed exactly like the environment stacks' (platform_core's
+dials: same value types, same messages). The names are the contract with the environment
+stacks: the state bucket must be the one in `stacks/<env>/Pulumi.yaml`'s `backend.url`, and the
+pipelines assume the roles named here.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import Any, Final
 
-from platform_core.config import ENVIRONMENTS
+from platform_core.dials import PROFILES, dial, dials_of, read_dials
+from platform_core.environments import discover_environments
 from platform_core.errors import ConfigError
+from platform_core.organisation import Organisation, find_organisation
+from platform_core.parsers import AccountId, Boolean, GitHubName, Region, TagValue
 from platform_core.tagging import mandatory_tags
 
 __all__ = [
@@ -20,16 +25,15 @@ __all__ = [
     "GITHUB_OIDC_AUDIENCE",
     "GITHUB_OIDC_HOST",
     "BootstrapConfig",
+    "bootstrap_settings_of",
     "build_bootstrap_config",
     "load_bootstrap_config",
 ]
 
-CONFIG_NAMESPACE = "bootstrap"
-PROJECT = "trading-analytics"
-GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
-GITHUB_OIDC_AUDIENCE = "sts.amazonaws.com"
-_GITHUB_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,98}[A-Za-z0-9])?")
-_TAG_VALUE = re.compile(r"[\w .:/=+\-@]{1,256}")
+CONFIG_NAMESPACE: Final = "bootstrap"
+PROJECT: Final = "trading-analytics"
+GITHUB_OIDC_HOST: Final = "token.actions.githubusercontent.com"
+GITHUB_OIDC_AUDIENCE: Final = "sts.amazonaws.com"
 
 
 @dataclass(frozen=True)
@@ -37,22 +41,63 @@ class BootstrapConfig:
     """One environment's bootstrap settings; the properties are the names other code relies on."""
 
     environment: str
-    region: str
-    account_id: str
-    github_organization: str
-    github_repository: str
-    team: str
-    cost_center: str
-    create_oidc_provider: bool
+    organisation: Organisation
+
+    region: str = dial(
+        "region",
+        Region(),
+        namespace="aws",
+        everywhere="us-east-1",
+        doc="Region of the state bucket and the secrets key (the backend URL names it).",
+    )
+    account_id: str = dial(
+        "accountId",
+        AccountId(),
+        namespace=CONFIG_NAMESPACE,
+        required=True,
+        doc="The environment's AWS account: the deploy and preview roles live there.",
+    )
+    github_organization: str = dial(
+        "githubOrganization",
+        GitHubName("organization or user"),
+        namespace=CONFIG_NAMESPACE,
+        required=True,
+        doc="Owner of the repository whose pipelines may assume the roles.",
+    )
+    github_repository: str = dial(
+        "githubRepository",
+        GitHubName("repository"),
+        namespace=CONFIG_NAMESPACE,
+        required=True,
+        doc="The repository whose pipelines may assume the roles.",
+    )
+    team: str = dial(
+        "team", TagValue(), namespace=CONFIG_NAMESPACE, required=True, doc="`Team` tag."
+    )
+    cost_center: str = dial(
+        "costCenter",
+        TagValue(),
+        namespace=CONFIG_NAMESPACE,
+        required=True,
+        doc="`CostCenter` tag.",
+    )
+    create_oidc_provider: bool = dial(
+        "createOidcProvider",
+        Boolean(),
+        namespace=CONFIG_NAMESPACE,
+        everywhere=True,
+        doc="Create the account's GitHub OIDC provider; false where another environment's "
+        "bootstrap in the same account already did.",
+    )
 
     @property
     def state_bucket(self) -> str:
-        return f"{PROJECT}-pulumi-state-{self.environment}"
+        return self.organisation.state_bucket(self.environment)
 
     @property
     def backend_url(self) -> str:
         """Exactly the `backend.url` of `stacks/<env>/Pulumi.yaml`."""
-        return f"s3://{self.state_bucket}?region={self.region}&awssdk=v2"
+        return self.organisation.backend_url(self.environment, self.region)
 
     @property
     def kms_alias(self) -> str:
@@ -62,11 +107,6 @@ class BootstrapConfig:
     def secrets_provider(self) -> str:
         """What `pulumi stack init <env> --secrets-provider` takes."""
         return f"awskms://{self.kms_alias}?region={self.region}"
-
-    @property
-    def resource_prefix(self) -> str:
-        """Every physical name of the environment's stack starts with this (platform_core)."""
-        return f"{self.environment}-trading-"
 
     @property
     def deploy_role_name(self) -> str:
@@ -97,60 +137,50 @@ class BootstrapConfig:
         return mandatory_tags(self.environment, PROJECT, self.team, self.cost_center)
 
 
-def _text(raw: Mapping[str, Any], key: str, pattern: re.Pattern[str], allowed: str) -> str:
-    value = str(raw.get(key) or "").strip()
-    if not pattern.fullmatch(value):
-        raise ValueError(f"{CONFIG_NAMESPACE}:{key} = {value!r}: must be {allowed}")
-    return value
+_DIALS: Final = dials_of(BootstrapConfig)
 
 
-def build_bootstrap_config(environment: str, raw: Mapping[str, Any]) -> BootstrapConfig:
-    """Validate `raw` (keys without the `bootstrap:` prefix, plus `aws:region`)."""
-    problems: list[str] = []
-    if environment not in ENVIRONMENTS:
-        problems.append(
-            f"stack '{environment}' is not an environment: allowed are {', '.join(ENVIRONMENTS)}"
-        )
-    values: dict[str, str] = {}
-    checks = {
-        "accountId": (re.compile(r"\d{12}"), "a 12-digit AWS account id"),
-        "githubOrganization": (_GITHUB_NAME, "a GitHub organization or user name"),
-        "githubRepository": (_GITHUB_NAME, "a GitHub repository name"),
-        "team": (_TAG_VALUE, "a tag value of 1-256 characters"),
-        "costCenter": (_TAG_VALUE, "a tag value of 1-256 characters"),
-        "aws:region": (re.compile(r"[a-z]{2}(?:-gov)?-[a-z]+-\d"), "an AWS region code"),
-    }
-    for key, (pattern, allowed) in checks.items():
-        try:
-            values[key] = _text(raw, key, pattern, allowed)
-        except ValueError as error:
-            problems.append(str(error))
-    create = str(raw.get("createOidcProvider", "true")).strip().lower()
-    if create not in ("true", "false"):
-        problems.append(
-            f"{CONFIG_NAMESPACE}:createOidcProvider = {create!r}: must be true or false"
+def build_bootstrap_config(
+    environment: str,
+    raw: Mapping[str, Any],
+    organisation: Organisation,
+    environments: Sequence[str],
+) -> BootstrapConfig:
+    """Validate ``raw`` (stack-file keys, ``bootstrap:`` and ``aws:region``) for one stack."""
+    raw = {key if ":" in key else f"{CONFIG_NAMESPACE}:{key}": value for key, value in raw.items()}
+    values, problems = read_dials(_DIALS, raw, PROFILES[0])
+    if environment not in environments:
+        problems.insert(
+            0,
+            f"stack '{environment}' is not an environment: allowed are "
+            f"{', '.join(environments)} (the directories of stacks/)",
         )
     if problems:
-        raise ConfigError(environment, problems)
-    return BootstrapConfig(
-        environment=environment,
-        region=values["aws:region"],
-        account_id=values["accountId"],
-        github_organization=values["githubOrganization"],
-        github_repository=values["githubRepository"],
-        team=values["team"],
-        cost_center=values["costCenter"],
-        create_oidc_provider=create == "true",
-    )
+        raise ConfigError(f"the bootstrap of '{environment}'", problems)
+    return BootstrapConfig(environment=environment, organisation=organisation, **values)
+
+
+def bootstrap_settings_of(stack_config: Mapping[str, Any]) -> dict[str, Any]:
+    """What the bootstrap reads of a stack's config: every ``bootstrap:`` key (a misspelt one is
+    reported, not ignored) and its dials of other namespaces (``aws:region``)."""
+    keys = {declared.config_key for declared in _DIALS.values()}
+    return {
+        key: value
+        for key, value in stack_config.items()
+        if key.startswith(f"{CONFIG_NAMESPACE}:") or key in keys
+    }
 
 
 def load_bootstrap_config() -> BootstrapConfig:
     """The selected stack's config; the stack name is the environment."""
     import pulumi
+    from pulumi.runtime import config as runtime_config
 
-    config = pulumi.Config(CONFIG_NAMESPACE)
-    keys = ("accountId", "githubOrganization", "githubRepository", "team", "costCenter")
-    raw: dict[str, Any] = {key: config.get(key) for key in keys}
-    raw["createOidcProvider"] = config.get("createOidcProvider") or "true"
-    raw["aws:region"] = pulumi.Config("aws").get("region") or "us-east-1"
-    return build_bootstrap_config(pulumi.get_stack(), raw)
+    project_dir = Path(pulumi.get_root_directory() or Path.cwd())
+    merged = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
+    return build_bootstrap_config(
+        pulumi.get_stack(),
+        bootstrap_settings_of(merged),
+        find_organisation(project_dir),
+        discover_environments(project_dir.parent / "stacks"),
+    )

@@ -242,7 +242,7 @@ def preview_policy(scope: DeployScope) -> dict[str, Any]:
 
 def _names(config: BootstrapConfig) -> ResourceNames:
     """The environment's names without a suffix: each, followed by `*`, matches every copy."""
-    return ResourceNames.derive(config.environment, config.region, suffix=None)
+    return ResourceNames.derive(config.environment, config.region, None, config.organisation)
 
 
 def _arn(config: BootstrapConfig, service: str, resource: str) -> str:

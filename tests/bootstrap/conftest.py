@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Mapping
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-for path in (ROOT, ROOT / "policy", ROOT / "bootstrap"):
-    if str(path) not in sys.path:
-        sys.path.insert(0, str(path))  # as the Pulumi language host puts the program's directory
-
-from platform_core import ENVIRONMENTS  # noqa: E402
-from platform_core.offline import RenderedStack  # noqa: E402
-from tests.bootstrap.rendering import render_bootstrap  # noqa: E402
+from platform_core.offline import RenderedStack
+from tests.bootstrap.rendering import render_bootstrap
+from tests.repository import ENVIRONMENTS
 
 
 @pytest.fixture(scope="session")

@@ -14,11 +14,13 @@ from trading_bootstrap import build_bootstrap_config
 from trading_bootstrap.policies import DeployScope, deploy_policy, preview_policy
 from trading_policies import POLICIES, evaluate
 
-from platform_core import ENVIRONMENTS, ConfigError
+from platform_core import ConfigError
 from platform_core.offline import RegisteredResource, RenderedStack
-from tests.bootstrap.rendering import ROOT, render_bootstrap
+from tests.bootstrap.rendering import render_bootstrap
 from tests.iam.reference import has_resource_level_permissions
 from tests.policy.views import resource_view, stack_view
+from tests.repository import ENVIRONMENTS, ORGANISATION
+from tests.repository import REPO_ROOT as ROOT
 
 ROLE = "aws:iam/role:Role"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
@@ -139,7 +141,7 @@ def _scope(environment: str) -> DeployScope:
     config = build_bootstrap_config(environment, {
         "accountId": ACCOUNTS[environment], "githubOrganization": "o", "githubRepository": "r",
         "team": "t", "costCenter": "c", "aws:region": "us-east-1",
-    })  # fmt: skip
+    }, ORGANISATION, ENVIRONMENTS)  # fmt: skip
     return DeployScope(config, f"arn:aws:s3:::{config.state_bucket}", "arn:aws:kms:k")
 
 
@@ -149,7 +151,7 @@ def test_preview_role_can_only_read_lock_and_decrypt() -> None:
     writes = {a for a in actions if a.split(":")[1].startswith(("Put", "Delete", "Create"))}
     assert writes == {"s3:PutObject", "s3:DeleteObject"}
     assert policy["WriteState"]["Resource"].endswith(
-        "trading-analytics-pulumi-state-production/.pulumi/locks/*"
+        f"{ORGANISATION.prefix}-pulumi-state-production/.pulumi/locks/*"
     )
     assert not any(a.startswith(("ec2:Create", "lambda:", "iam:", "dynamodb:")) for a in actions)
 
@@ -219,9 +221,12 @@ def test_bad_config_names_key_value_and_rule() -> None:
     raw = {"accountId": "12345", "githubOrganization": "o", "githubRepository": "bad repo",
            "team": "t", "costCenter": "c", "aws:region": "us-east-1"}  # fmt: skip
     with pytest.raises(ConfigError) as error:
-        build_bootstrap_config("qa", raw)
+        build_bootstrap_config("qa", raw, ORGANISATION, ENVIRONMENTS)
     message = str(error.value)
-    assert "stack 'qa' is not an environment: allowed are dev, staging, production" in message
+    assert (
+        "stack 'qa' is not an environment: allowed are dev, staging, production (the directories of stacks/)"
+        in message
+    )
     assert "bootstrap:accountId = '12345': must be a 12-digit AWS account id" in message
     assert "bootstrap:githubRepository = 'bad repo': must be a GitHub repository name" in message
 

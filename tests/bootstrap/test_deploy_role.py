@@ -13,11 +13,10 @@ from trading_bootstrap import build_bootstrap_config
 from trading_bootstrap.components import STATE_LAYOUT
 from trading_bootstrap.policies import DeployScope, deploy_policy, preview_policy
 
-from platform_core import ENVIRONMENTS
 from platform_core.iam import workload_boundary_policy
 from platform_core.offline import FAKE_ACCOUNT_ID, RenderedStack, render_stack
-from tests.conftest import STACKS_DIR
 from tests.iam.model import Decision, Request, decide
+from tests.repository import ENVIRONMENTS, ORGANISATION, STACKS_DIR
 
 ALLOWED, IMPLICIT, EXPLICIT = (
     Decision.ALLOWED,
@@ -32,7 +31,7 @@ def scope(environment: str) -> DeployScope:
     config = build_bootstrap_config(environment, {
         "accountId": ACCOUNT, "githubOrganization": "o", "githubRepository": "r",
         "team": "t", "costCenter": "c", "aws:region": "us-east-1",
-    })  # fmt: skip
+    }, ORGANISATION, ENVIRONMENTS)  # fmt: skip
     return DeployScope(config, f"arn:aws:s3:::{config.state_bucket}", "arn:aws:kms:k")
 
 
@@ -225,7 +224,7 @@ def test_network_is_created_only_with_its_environments_tag(tag, decision):
 
 
 def test_preview_role_takes_locks_and_reads_state_but_writes_nothing_else():
-    state = "arn:aws:s3:::trading-analytics-pulumi-state-dev"
+    state = f"arn:aws:s3:::{ORGANISATION.state_bucket('dev')}"
     lock = f"{state}/.pulumi/locks/organization/trading-analytics-dev/dev/1.json"
     checkpoint = f"{state}/.pulumi/stacks/trading-analytics-dev/dev.json"
     assert decide(DEV_PREVIEW, Request("s3:PutObject", lock)) is ALLOWED
@@ -244,7 +243,7 @@ def test_bootstrap_creates_the_boundary_the_stacks_name(
     boundary = rendered.one("aws:iam/policy:Policy").inputs
     assert boundary["name"] == f"{environment}-trading-workload-boundary"
     assert json.loads(boundary["policy"]) == workload_boundary_policy(
-        environment, "us-east-1", account
+        environment, "us-east-1", account, ORGANISATION
     )
     assert rendered.outputs["permissions_boundary_arn"] == (
         f"arn:aws:iam::{account}:policy/{environment}-trading-workload-boundary"

@@ -6,9 +6,9 @@ from collections.abc import Mapping
 
 import pytest
 
-from platform_core import ENVIRONMENTS
 from platform_core.offline import RenderedStack
 from tests.bootstrap.rendering import render_bootstrap
+from tests.repository import ENVIRONMENTS
 
 
 @pytest.fixture(scope="session")

@@ -7,20 +7,14 @@ and permissions-management checks.
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
+
+from trading_policies.resource_rules import POLICY_DOCUMENTS, policy_documents
 
 from platform_core.offline import RenderedStack
 from tests.iam.reference import parliament
-
-POLICY_PACK = Path(__file__).resolve().parents[2] / "policy"
-if str(POLICY_PACK) not in sys.path:
-    sys.path.insert(0, str(POLICY_PACK))  # as the Pulumi language host puts the pack's directory
-
-from trading_policies.resource_rules import POLICY_DOCUMENTS, policy_documents  # noqa: E402
 
 __all__ = ["Document", "Finding", "documents", "lint", "lint_all"]
 

@@ -7,8 +7,8 @@ from collections.abc import Mapping
 
 import pytest
 
-from platform_core import ENVIRONMENTS
 from tests.iam.lint import Document, Finding, documents, lint, lint_all
+from tests.repository import ENVIRONMENTS
 
 BOOTSTRAP, STACK = "bootstrap", "stack"
 SERVICE_WIDE = (
@@ -27,7 +27,8 @@ GITHUB_OIDC_PROVIDER = (
 )
 # (program, resource, document, statement, issue, kind) -> why the finding stays.
 ALLOWED: Mapping[tuple[str, str, str, str, str, str], str] = {
-    (STACK, "role", "assumeRolePolicy", "", "CREDENTIALS_EXPOSURE", ""): TRUST,
+    (STACK, "trading-analytics-processor-role-role", "assumeRolePolicy", "", "CREDENTIALS_EXPOSURE",
+     ""): TRUST,
     (BOOTSTRAP, "deploy-role", "assumeRolePolicy", "", "CREDENTIALS_EXPOSURE", ""): TRUST,
     (BOOTSTRAP, "preview-role", "assumeRolePolicy", "", "CREDENTIALS_EXPOSURE", ""): TRUST,
     (BOOTSTRAP, "deploy-role", "assumeRolePolicy", "GitHubActionsOfOneEnvironment",
@@ -116,8 +117,10 @@ def test_every_program_and_document_kind_is_linted(rendered_stacks, bootstraps):
                               (BOOTSTRAP, bootstraps["production"])]:  # fmt: skip
         linted[program] |= {(d.resource, d.location) for d in documents(program, rendered)}
     assert linted[STACK] == {
-        ("role", "assumeRolePolicy"), ("policy", "policy"),
-        ("ingest-tls-only-policy", "policy"), ("archive-tls-only-policy", "policy"),
+        ("trading-analytics-processor-role-role", "assumeRolePolicy"),
+        ("trading-analytics-processor-role-policy", "policy"),
+        ("trading-analytics-ingest-tls-only-policy", "policy"),
+        ("trading-analytics-archive-tls-only-policy", "policy"),
     }  # fmt: skip
     assert linted[BOOTSTRAP] == {
         ("deploy-role", "assumeRolePolicy"), ("deploy-policy", "policy"),
@@ -129,7 +132,11 @@ def test_every_program_and_document_kind_is_linted(rendered_stacks, bootstraps):
 
 def test_the_linter_reports_what_it_should(rendered_stacks):
     """A widened function policy gets parliament's findings: the lint is live."""
-    [policy] = [d for d in documents(STACK, rendered_stacks["dev"]) if d.resource == "policy"]
+    [policy] = [
+        d
+        for d in documents(STACK, rendered_stacks["dev"])
+        if d.resource == "trading-analytics-processor-role-policy"
+    ]
     widened = {
         **policy.policy,
         "Statement": [

@@ -14,8 +14,9 @@ from platform_core.iam import permissions_boundary_arn, workload_boundary_policy
 from platform_core.offline import FAKE_ACCOUNT_ID, render_stack
 from tests.iam.model import Decision, Request, decide, grants
 from tests.iam.reference import has_resource_level_permissions
+from tests.repository import ENVIRONMENTS, ORGANISATION
 
-ENVIRONMENTS = ("dev", "staging", "production")
+ORG = ORGANISATION.prefix
 
 
 @pytest.fixture(params=ENVIRONMENTS)
@@ -68,7 +69,7 @@ def test_resources_are_this_environments_own(rendered_stacks, env):
             if arn.startswith("arn:aws:ec2:"):  # network interfaces have no names
                 assert re.fullmatch(rf"arn:aws:ec2:us-east-1:{FAKE_ACCOUNT_ID}:[a-z-]+/\*", arn)
                 continue
-            assert f":{env}-trading-" in arn or f"/{env}-trading-" in arn, arn
+            assert re.search(rf"(:|/|:{ORG}-){env}-trading-", arn), arn
             assert not any(f"{other}-trading-" in arn for other in others), arn
             if not arn.startswith("arn:aws:s3:::"):
                 assert re.match(r"arn:aws:[a-z0-9-]+:us-east-1:\d{12}:", arn), arn
@@ -79,8 +80,8 @@ def test_function_reads_incoming_and_writes_only_to_the_archive(rendered_stacks,
     for statement in statements(rendered_stacks[env]):
         for action in statement["Action"]:
             by_action.setdefault(action, []).extend(statement["Resource"])
-    ingest = f"arn:aws:s3:::{env}-trading-ingest-us-east-1"
-    archive = f"arn:aws:s3:::{env}-trading-archive-us-east-1"
+    ingest = f"arn:aws:s3:::{ORG}-{env}-trading-ingest-us-east-1"
+    archive = f"arn:aws:s3:::{ORG}-{env}-trading-archive-us-east-1"
     assert by_action["s3:GetObject"] == [f"{ingest}/incoming/*"]
     assert by_action["s3:PutObject"] == [f"{archive}/raw/*", f"{archive}/rejected/*"]
     s3_writes = {
@@ -104,10 +105,10 @@ def test_function_reads_incoming_and_writes_only_to_the_archive(rendered_stacks,
     ],
 )
 def test_function_lists_the_ingest_bucket_only_under_incoming(rendered_stacks, key, decision):
-    bucket = "arn:aws:s3:::dev-trading-ingest-us-east-1"
+    bucket = f"arn:aws:s3:::{ORG}-dev-trading-ingest-us-east-1"
     request = Request("s3:ListBucket", bucket, {"s3:prefix": key})
     assert decide(document(rendered_stacks["dev"]), request) is decision
-    archive = "arn:aws:s3:::dev-trading-archive-us-east-1"
+    archive = f"arn:aws:s3:::{ORG}-dev-trading-archive-us-east-1"
     assert decide(document(rendered_stacks["dev"]), Request("s3:ListBucket", archive, {
         "s3:prefix": key})) is Decision.IMPLICITLY_DENIED  # fmt: skip
 
@@ -154,13 +155,13 @@ def test_function_policy_lies_inside_the_boundary(stacks_dir, env, suffix):
     the bootstrap creates; so attaching the boundary takes nothing away from the function."""
     overrides = {"platform:environmentSuffix": suffix} if suffix else None
     policy = document(render_stack(stacks_dir / env, overrides=overrides))
-    boundary = workload_boundary_policy(env, "us-east-1", FAKE_ACCOUNT_ID)
+    boundary = workload_boundary_policy(env, "us-east-1", FAKE_ACCOUNT_ID, ORGANISATION)
     outside = [grant for grant in grants(policy) if not _inside(grant, boundary)]
     assert outside == []
 
 
 def test_boundary_admits_nothing_of_another_environment():
-    boundary = workload_boundary_policy("dev", "us-east-1", FAKE_ACCOUNT_ID)
+    boundary = workload_boundary_policy("dev", "us-east-1", FAKE_ACCOUNT_ID, ORGANISATION)
     table = f"arn:aws:dynamodb:us-east-1:{FAKE_ACCOUNT_ID}:table/{{}}-trading-analytics-us-east-1"
     allowed = decide(boundary, Request("dynamodb:PutItem", table.format("dev")))
     foreign = decide(boundary, Request("dynamodb:PutItem", table.format("production")))

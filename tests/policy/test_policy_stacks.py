@@ -8,7 +8,6 @@ import inspect
 import keyword
 import runpy
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import pulumi_policy
@@ -17,11 +16,11 @@ import yaml
 from trading_policies import PACK_NAME, POLICIES, evaluate
 from trading_policies.resource_rules import TAGGABLE_TYPES
 
-from platform_core import ENVIRONMENTS
 from platform_core.offline import RenderedStack
 from tests.policy.views import resource_view, stack_view
+from tests.repository import ENVIRONMENTS, REPO_ROOT
 
-POLICY_DIR = Path(__file__).resolve().parents[2] / "policy"
+POLICY_DIR = REPO_ROOT / "policy"
 EXPECTED_POLICIES = {
     "lambda-arm64",
     "log-group-retention",

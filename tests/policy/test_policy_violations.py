@@ -22,6 +22,7 @@ from tests.policy.views import (
     stack_resource,
     stack_view,
 )
+from tests.repository import ORGANISATION
 
 FUNCTION = "aws:lambda/function:Function"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
@@ -30,6 +31,8 @@ TABLE = "aws:dynamodb/table:Table"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 SSE = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
 PUBLIC_ACCESS = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
+
+ORG = ORGANISATION.prefix
 
 
 def check(policy: str, args: ResourceValidationArgs) -> list[str]:
@@ -67,7 +70,7 @@ def test_arm64_policy_rejects_other_architectures(
 ) -> None:
     function = with_props(real(dev, FUNCTION), architectures=architectures)
     [message] = check("lambda-arm64", function)
-    assert "'function' (dev-trading-processor-us-east-1)" in message
+    assert "'trading-analytics-processor-function' (dev-trading-processor-us-east-1)" in message
     assert "['x86_64']" in message
     assert "required: architectures ['arm64']" in message
 
@@ -124,19 +127,26 @@ def _bucket_violations(dev: RenderedStack, keep: Any) -> list[Violation]:
 
 def test_bucket_policy_rejects_a_bucket_without_default_encryption(dev: RenderedStack) -> None:
     [violation] = _bucket_violations(
-        dev, lambda r: not (r.resource_type == SSE and r.name == "ingest-encryption")
+        dev,
+        lambda r: not (r.resource_type == SSE and r.name == "trading-analytics-ingest-encryption"),
     )
-    assert "'ingest-bucket' (dev-trading-ingest-us-east-1) has no default encryption" in (
-        violation.message
+    assert (
+        f"'trading-analytics-ingest-bucket' ({ORG}-dev-trading-ingest-us-east-1) has no "
+        "default encryption" in (violation.message)
     )
     assert "required: a BucketServerSideEncryptionConfiguration" in violation.message
 
 
 def test_bucket_policy_rejects_a_bucket_without_public_access_block(dev: RenderedStack) -> None:
     [violation] = _bucket_violations(
-        dev, lambda r: not (r.resource_type == PUBLIC_ACCESS and r.name.startswith("archive"))
+        dev,
+        lambda r: not (
+            r.resource_type == PUBLIC_ACCESS and r.name.startswith("trading-analytics-archive")
+        ),
     )
-    assert "(dev-trading-archive-us-east-1) has no BucketPublicAccessBlock" in violation.message
+    assert (
+        f"({ORG}-dev-trading-archive-us-east-1) has no BucketPublicAccessBlock" in violation.message
+    )
     assert "blockPublicAcls, blockPublicPolicy, ignorePublicAcls, restrictPublicBuckets" in (
         violation.message
     )
@@ -174,7 +184,10 @@ def test_wildcard_policy_rejects_wildcard_actions_in_the_real_role_policy(
                                   "Resource": "*"})  # fmt: skip
     [message] = check("iam-no-wildcard-actions", with_props(policy, policy=json.dumps(document)))
     expected = f"statement 'TooBroad' allows the wildcard action '{action}'"
-    assert f"'policy' (processor-access): policy {expected}" in message
+    assert (
+        f"'trading-analytics-processor-role-policy' (processor-access): policy {expected}"
+        in message
+    )
     assert "required: Allow statements list exact actions" in message
 
 
@@ -204,8 +217,9 @@ def test_tag_policy_rejects_a_resource_missing_a_mandatory_tag(dev: RenderedStac
     tags = {key: value for key, value in DEV_TAGS.items() if key != "CostCenter"}
     untagged = resource_args(TABLE, table.props, name=table.name, tags=tags)
     [message] = check("mandatory-tags", untagged)
-    assert "'table' (dev-trading-analytics-us-east-1) lacks the mandatory tag(s) CostCenter" in (
-        message
+    assert (
+        "'trading-analytics-analytics-table' (dev-trading-analytics-us-east-1) lacks the mandatory tag(s) CostCenter"
+        in (message)
     )
     assert "required: Environment, ManagedBy, Project, Team, CostCenter" in message
 
@@ -236,11 +250,10 @@ def test_destroyable_policy_rejects_protect_and_retain_on_delete_outside_product
     table = real(dev, TABLE)
     protected = resource_args(TABLE, table.props, name="table", protect=True, retain_on_delete=True)
     messages = check("destroyable-non-production", protected)
+    subject = "aws:dynamodb/table:Table 'table' (dev-trading-analytics-us-east-1)"
     assert messages == [
-        "aws:dynamodb/table:Table 'table' (dev-trading-analytics-us-east-1) in environment 'dev' "
-        "is protected; required: protect=False",
-        "aws:dynamodb/table:Table 'table' (dev-trading-analytics-us-east-1) in environment 'dev' "
-        "is retain_on_delete; required: it is deleted",
+        f"{subject} in environment 'dev' is protected; required: protect=False",
+        f"{subject} in environment 'dev' is retain_on_delete; required: it is deleted",
     ]
 
 
@@ -257,7 +270,7 @@ def test_destroyable_policy_rejects_deletion_protection_and_undeletable_buckets(
 def test_destroyable_policy_leaves_production_alone(
     rendered_stacks: Mapping[str, RenderedStack],
 ) -> None:
-    archive = real(rendered_stacks["production"], BUCKET, "archive-bucket")
+    archive = real(rendered_stacks["production"], BUCKET, "trading-analytics-archive-bucket")
     assert archive.props.get("forceDestroy") is False  # archived data is never lost by accident
     assert check("destroyable-non-production", archive) == []
     production = {**DEV_TAGS, "Environment": "production"}
@@ -274,8 +287,9 @@ def test_dynamodb_policy_rejects_tables_without_encryption(
 ) -> None:
     table = with_props(real(dev, TABLE), serverSideEncryption=encryption)
     [message] = check("dynamodb-encryption", table)
-    assert "'table' (dev-trading-analytics-us-east-1) does not enable serverSideEncryption" in (
-        message
+    assert (
+        "'trading-analytics-analytics-table' (dev-trading-analytics-us-east-1) does not enable serverSideEncryption"
+        in (message)
     )
     assert "required: serverSideEncryption.enabled = true" in message
 

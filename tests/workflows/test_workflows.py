@@ -13,7 +13,7 @@ import pytest
 import yaml
 from trading_bootstrap import build_bootstrap_config
 
-from platform_core import ENVIRONMENTS
+from tests.repository import ENVIRONMENTS, ORGANISATION
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = ROOT / ".github" / "workflows"
@@ -115,6 +115,6 @@ def test_github_environments_match_the_roles_the_bootstrap_trusts() -> None:
         config = build_bootstrap_config(environment, {
             "accountId": "111111111111", "githubOrganization": "o", "githubRepository": "r",
             "team": "t", "costCenter": "c", "aws:region": "us-east-1",
-        })  # fmt: skip
+        }, ORGANISATION, ENVIRONMENTS)  # fmt: skip
         assert config.deploy_github_environment == environment
         assert config.preview_github_environment == f"{environment}-preview"

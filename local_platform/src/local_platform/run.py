@@ -26,7 +26,7 @@ import boto3
 from local_platform.delivery import object_created_event
 from local_platform.emulator import EmulatorError, running_emulator
 from local_platform.provision import LocalEnvironment, provision
-from platform_core import ENVIRONMENTS, PlatformError
+from platform_core import PlatformError, discover_environments
 from platform_core.offline import RenderError, render_stack
 
 __all__ = ["DEFAULT_SAMPLE", "LocalRun", "main", "run"]
@@ -231,7 +231,7 @@ def report(result: LocalRun, out: TextIO) -> None:
 
 def main(argv: list[str] | None = None, out: TextIO = sys.stdout) -> int:
     parser = argparse.ArgumentParser(prog="make demo", description=__doc__.splitlines()[0])
-    parser.add_argument("--environment", "-e", choices=ENVIRONMENTS, default="dev")
+    parser.add_argument("--environment", "-e", choices=discover_environments(), default="dev")
     parser.add_argument(
         "--sample", type=Path, default=DEFAULT_SAMPLE, help="market-data file to upload"
     )

@@ -1,5 +1,5 @@
-"""The processor function (R-7): arm64, in the private subnets, logging as JSON into its own log
-group, failing over to a queue after bounded retries, and triggered by `incoming/` uploads."""
+"""The processor function: arm64, in the private subnets, logging as JSON into its own log group,
+failing over to a queue after bounded retries, and triggered by uploads under `incoming/`."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import pulumi
 import pulumi_aws as aws
 
 from platform_core.artifact import LambdaArtifact
+from platform_core.component import PlatformComponent
 from processor.contract import (
     ENV_ARCHIVE_BUCKET,
     ENV_ENVIRONMENT,
@@ -49,25 +50,29 @@ class ProcessorArgs:
     failure_queue_arn: pulumi.Input[str]
 
 
-class FailureQueue(pulumi.ComponentResource):
-    """Where asynchronous events land after their last retry (Lambda's on-failure destination)."""
+class FailureQueue(PlatformComponent):
+    """Where asynchronous events land after their last retry (Lambda's on-failure destination).
+
+    It keeps them as long as SQS allows, for operators to inspect and redrive; the processor's
+    deduplication remembers a batch for longer than that (the shared contract ties the two).
+    """
 
     queue: aws.sqs.Queue
 
     def __init__(self, name: str, queue_name: str, opts: pulumi.ResourceOptions) -> None:
-        super().__init__("platform:index:FailureQueue", name, None, opts)
+        super().__init__("platform:index:FailureQueue", name, opts)
         self.queue = aws.sqs.Queue(
-            "queue",
+            self.child_name("queue"),
             name=queue_name,
             message_retention_seconds=FAILURE_QUEUE_RETENTION_S,
             sqs_managed_sse_enabled=True,
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=self.child_options(),
         )
-        self.register_outputs({"arn": self.queue.arn})
+        self.register_outputs({"arn": self.queue.arn, "url": self.queue.url})
 
 
-class Processor(pulumi.ComponentResource):
-    """The market-data processor and its S3 trigger."""
+class Processor(PlatformComponent):
+    """The market-data processor, its retry policy and its S3 trigger."""
 
     function: aws.lambda_.Function
 
@@ -77,10 +82,15 @@ class Processor(pulumi.ComponentResource):
         args: ProcessorArgs,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        super().__init__("platform:index:Processor", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
-        self.function = aws.lambda_.Function(
-            "function",
+        super().__init__("platform:index:Processor", name, opts)
+        self.function = self._function(args)
+        self._retry_policy(args)
+        self._s3_trigger(args)
+        self.register_outputs({"name": self.function.name, "arn": self.function.arn})
+
+    def _function(self, args: ProcessorArgs) -> aws.lambda_.Function:
+        return aws.lambda_.Function(
+            self.child_name("function"),
             name=args.function_name,
             description=f"Market-data processor ({args.environment})",
             role=args.role_arn,
@@ -114,10 +124,13 @@ class Processor(pulumi.ComponentResource):
                 system_log_level="WARN",
             ),
             # The log group and the role's permissions exist before the first invocation.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[args.log_group, args.role_policy]),
+            opts=self.child_options(depends_on=[args.log_group, args.role_policy]),
         )
+
+    def _retry_policy(self, args: ProcessorArgs) -> None:
+        """Bounded retries of asynchronous events, then the failure queue."""
         aws.lambda_.FunctionEventInvokeConfig(
-            "async-invoke-config",
+            self.child_name("async-invoke-config"),
             function_name=self.function.name,
             maximum_retry_attempts=args.max_retry_attempts,
             maximum_event_age_in_seconds=args.max_event_age_seconds,
@@ -126,19 +139,22 @@ class Processor(pulumi.ComponentResource):
                     destination=args.failure_queue_arn
                 )
             ),
-            opts=child,
+            opts=self.child_options(),
         )
+
+    def _s3_trigger(self, args: ProcessorArgs) -> None:
+        """Uploads under the ingest prefix invoke the function (S3 may call it, nothing else)."""
         permission = aws.lambda_.Permission(
-            "ingest-invoke-permission",
+            self.child_name("ingest-invoke-permission"),
             action="lambda:InvokeFunction",
             function=self.function.name,
             principal="s3.amazonaws.com",
             source_arn=args.ingest_bucket.arn,
             source_account=args.account_id,
-            opts=child,
+            opts=self.child_options(),
         )
         aws.s3.BucketNotification(
-            "ingest-notification",
+            self.child_name("ingest-notification"),
             bucket=args.ingest_bucket.id,
             lambda_functions=[
                 aws.s3.BucketNotificationLambdaFunctionArgs(
@@ -147,6 +163,5 @@ class Processor(pulumi.ComponentResource):
                     filter_prefix=INGEST_PREFIX,
                 )
             ],
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[permission]),
+            opts=self.child_options(depends_on=[permission]),
         )
-        self.register_outputs({"name": self.function.name, "arn": self.function.arn})

@@ -1,49 +1,35 @@
-"""R-15: the environment consistency report, `docs/environments.md`.
+"""The environment consistency report, `docs/environments.md`.
 
-Renders the three real stack programs under the mock engine and writes, in Markdown, every
-resource each environment registers and every property that differs between them, with the
-dial that explains it. `--check` (what CI runs through the test suite) fails when the committed
-report is stale or when a difference is not one of SPEC's dials.
-
-    python -m platform_core.environment_report           # rewrite docs/environments.md
-    python -m platform_core.environment_report --check   # exit 1 when stale or unexplained
+Renders every environment's real stack program under the mock engine and writes, in Markdown,
+every resource each environment registers and every property that differs between them, with
+the dial that explains it. `--check` (what the test suite runs) fails when the committed report
+is stale or when a difference is not explained by a dial that environments may differ in.
+It is written by `python -m platform_core.docs`, with the other generated documents.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from platform_core.config import ENVIRONMENTS
-from platform_core.consistency import SPEC_DIALS, Difference, compare, inventory
+from platform_core.consistency import Difference, compare, inventory, unexplained
+from platform_core.environments import REPO_ROOT, STACKS_DIR, discover_environments
 from platform_core.offline import RenderedStack, render_stack
 
-__all__ = [
-    "REPORT_PATH",
-    "build_report",
-    "main",
-    "render_environments",
-    "unexplained",
-]
+__all__ = ["REPORT_PATH", "build_report", "render_environments"]
 
-REPO_ROOT = Path(__file__).resolve().parents[4]
-STACKS_DIR = REPO_ROOT / "stacks"
 REPORT_PATH = REPO_ROOT / "docs" / "environments.md"
-COMMAND = "python -m platform_core.environment_report"
+COMMAND = "python -m platform_core.docs"
 ABSENT = "—"
 
 
 def render_environments(stacks_dir: Path = STACKS_DIR) -> dict[str, RenderedStack]:
     """Each environment's real program with its real stack config, under the mock engine."""
-    return {environment: render_stack(stacks_dir / environment) for environment in ENVIRONMENTS}
-
-
-def unexplained(differences: Sequence[Difference]) -> list[Difference]:
-    """Differences no SPEC dial accounts for: each one means the environments have drifted."""
-    return [d for d in differences if d.dial is None or d.dial not in SPEC_DIALS]
+    return {
+        environment: render_stack(stacks_dir / environment)
+        for environment in discover_environments(stacks_dir)
+    }
 
 
 def _cell(value: str) -> str:
@@ -77,6 +63,7 @@ def _inventory_table(inventories: Mapping[str, Mapping[str, object]]) -> list[st
 
 
 def _difference_table(differences: Sequence[Difference], environments: Sequence[str]) -> list[str]:
+    faults = unexplained(differences)
     lines = [
         f"| resource | property | {' | '.join(environments)} | dial |",
         f"|---|---|{'---|' * len(environments)}---|",
@@ -85,8 +72,9 @@ def _difference_table(differences: Sequence[Difference], environments: Sequence[
         _, logical = d.path.split(" ", 1)
         key = f"`{d.key}`" if d.key else "*(whole resource)*"
         values = " | ".join(_cell(d.values[env]) for env in environments)
-        source = SPEC_DIALS.get(d.dial or "")
-        dial = f"`{d.dial}` ({source})" if source else "**unexplained**"
+        dial = f"`{d.dial.removeprefix('platform:')}`" if d.dial else "**unexplained**"
+        if d in faults:
+            dial = f"{dial} **unexplained: environments may not differ in it**"
         lines.append(f"| `{logical}` | {key} | {values} | {dial} |")
     return lines
 
@@ -109,7 +97,7 @@ def _capacity(rendered: RenderedStack) -> tuple[int | None, int | None]:
 
 
 def _capacity_lines(rendered: Mapping[str, RenderedStack]) -> list[str]:
-    """SPEC §2: staging mirrors production at 50% capacity; an override breaking it shows here."""
+    """Staging mirrors production at 50% capacity; an override breaking it shows here."""
     if not {"staging", "production"} <= set(rendered):
         return []
     staging, production = _capacity(rendered["staging"]), _capacity(rendered["production"])
@@ -127,7 +115,7 @@ def build_report(rendered: Mapping[str, RenderedStack]) -> str:
     environments = list(rendered)
     inventories = {env: inventory(rendered[env], env) for env in environments}
     differences = compare(inventories)
-    dials = sorted({d.dial for d in differences if d.dial is not None})
+    dials = sorted({d.dial.removeprefix("platform:") for d in differences if d.dial is not None})
     faults = unexplained(differences)
     counts = ", ".join(f"{env} {len(rendered[env].resources)}" for env in environments)
     lines = [
@@ -135,7 +123,8 @@ def build_report(rendered: Mapping[str, RenderedStack]) -> str:
         "",
         f"Generated by `{COMMAND}` from the real stack programs (`stacks/<env>/__main__.py` with",
         "their `Pulumi.<env>.yaml`) under Pulumi's mock engine. Do not edit: regenerate it. The",
-        "test suite fails when this file is stale or when a difference is not one of SPEC's dials.",
+        "test suite fails when this file is stale or when a difference is not explained by a dial",
+        'that environments may differ in (README, "Per-environment settings").',
         "Names are compared with the environment's own name masked as `<env>`.",
         "",
         "## Summary",
@@ -145,7 +134,7 @@ def build_report(rendered: Mapping[str, RenderedStack]) -> str:
         f"explained by {len(dials)} dials: {', '.join(f'`{dial}`' for dial in dials)}.",
         f"- Unexplained differences: {len(faults)}.",
         "",
-        "## Staging capacity against production (SPEC §2: 50%)",
+        "## Staging capacity against production (staging mirrors it at 50%)",
         "",
         *_capacity_lines(rendered),
         "",
@@ -159,31 +148,3 @@ def build_report(rendered: Mapping[str, RenderedStack]) -> str:
         "",
     ]
     return "\n".join(lines)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog=COMMAND, description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="fail instead of writing")
-    parser.add_argument("--output", type=Path, default=REPORT_PATH, help="report file")
-    parser.add_argument("--stacks-dir", type=Path, default=STACKS_DIR)
-    args = parser.parse_args(argv)
-    rendered = render_environments(args.stacks_dir)
-    report = build_report(rendered)
-    faults = unexplained(compare({env: inventory(rendered[env], env) for env in rendered}))
-    for fault in faults:
-        print(f"unexplained difference: {fault.path} {fault.key} {dict(fault.values)}",
-              file=sys.stderr)  # fmt: skip
-    if not args.check:
-        args.output.parent.mkdir(parents=True, exist_ok=True)
-        args.output.write_text(report)
-        print(f"wrote {args.output}")
-        return 1 if faults else 0
-    current = args.output.read_text() if args.output.exists() else ""
-    if current != report:
-        print(f"{args.output} is stale: run `{COMMAND}` and commit the result", file=sys.stderr)
-        return 1
-    return 1 if faults else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,26 +1,35 @@
-"""Failure modes of platform_core, one class each, raised before any resource is registered."""
+"""Failure modes of platform_core, one class each, raised before any resource is registered.
+
+They derive from ``pulumi.RunError``: the Pulumi CLI prints such an error's message alone,
+without a Python stack trace, so a bad setting reads the same in ``pulumi preview`` as in the
+tools and tests of this repository.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pulumi
 
 __all__ = ["ArtifactError", "ConfigError", "PlatformError", "StackMismatchError"]
 
 
-class PlatformError(Exception):
+class PlatformError(pulumi.RunError):
     """Base class: every error platform_core raises on purpose."""
 
 
 class ConfigError(PlatformError):
     """One or more configuration values are invalid; the message lists each key, value and rule."""
 
-    def __init__(self, environment: str, problems: list[str]) -> None:
-        self.environment = environment
-        self.problems = problems
+    def __init__(self, subject: str, problems: Sequence[str]) -> None:
+        self.subject = subject
+        self.problems = list(problems)
         lines = "\n".join(f"  - {problem}" for problem in problems)
-        super().__init__(f"invalid configuration for environment '{environment}':\n{lines}")
+        super().__init__(f"invalid configuration for {subject}:\n{lines}")
 
 
 class StackMismatchError(PlatformError):
-    """The selected Pulumi stack does not belong to this directory's environment (R-2)."""
+    """The selected Pulumi stack does not belong to this directory's environment."""
 
 
 class ArtifactError(PlatformError):

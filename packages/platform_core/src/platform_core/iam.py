@@ -18,7 +18,9 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from platform_core.component import PlatformComponent
 from platform_core.naming import ResourceNames
+from platform_core.organisation import Organisation
 from processor.contract import ARCHIVE_PREFIXES, INGEST_PREFIX
 
 __all__ = [
@@ -168,7 +170,9 @@ def processor_policy(access: ProcessorAccess) -> dict[str, Any]:
     return {"Version": "2012-10-17", "Statement": statements}
 
 
-def workload_boundary_policy(environment: str, region: str, account_id: str) -> dict[str, Any]:
+def workload_boundary_policy(
+    environment: str, region: str, account_id: str, organisation: Organisation
+) -> dict[str, Any]:
     """The most any role of `environment` may do: the function's own grants, over every copy.
 
     It is `processor_policy` with each resource widened to a name pattern that matches the
@@ -177,7 +181,7 @@ def workload_boundary_policy(environment: str, region: str, account_id: str) -> 
     growing this too, by running the bootstrap again, which is the point: the pipeline alone
     cannot.
     """
-    names = ResourceNames.derive(environment, region, suffix=None)
+    names = ResourceNames.derive(environment, region, None, organisation)
 
     def arn(service: str, resource: str) -> str:
         return f"arn:aws:{service}:{region}:{account_id}:{resource}"
@@ -210,7 +214,7 @@ class ProcessorRoleArgs:
     permissions_boundary: pulumi.Input[str]
 
 
-class ProcessorRole(pulumi.ComponentResource):
+class ProcessorRole(PlatformComponent):
     """One execution role per environment with one inline least-privilege policy."""
 
     role: aws.iam.Role
@@ -219,10 +223,10 @@ class ProcessorRole(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: ProcessorRoleArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("platform:index:ProcessorRole", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
+        super().__init__("platform:index:ProcessorRole", name, opts)
+        child = self.child_options()
         self.role = aws.iam.Role(
-            "role",
+            self.child_name("role"),
             name=args.role_name,
             description="Execution role of the market-data processor",
             assume_role_policy=json.dumps(lambda_trust_policy()),
@@ -238,7 +242,11 @@ class ProcessorRole(pulumi.ComponentResource):
             args.account_id,
         ).apply(lambda values: json.dumps(processor_policy(self._access(values, args))))
         self.policy = aws.iam.RolePolicy(
-            "policy", name="processor-access", role=self.role.id, policy=document, opts=child
+            self.child_name("policy"),
+            name="processor-access",
+            role=self.role.id,
+            policy=document,
+            opts=child,
         )
         self.register_outputs({"role_arn": self.role.arn})
 

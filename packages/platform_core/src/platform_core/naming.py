@@ -1,8 +1,9 @@
-"""Physical resource names: `{env}-{service}-{region}[-{suffix}]` (R-12), checked per AWS limits.
+"""Physical resource names: `{env}-{service}-{region}[-{suffix}]`, checked per AWS's limits.
 
-Names are computed and validated when the configuration is loaded, so a suffix that makes a
-bucket name too long fails `pulumi preview` with a message instead of failing half-way through
-`pulumi up` with an AWS API error.
+S3 bucket names are global across every AWS account, so they also start with the organisation
+prefix (`{org}-{env}-{service}-{region}[-{suffix}]`). Names are computed and validated when the
+configuration is loaded, so a suffix that makes a bucket name too long fails `pulumi preview`
+with a message instead of failing half-way through `pulumi up` with an AWS API error.
 """
 
 from __future__ import annotations
@@ -10,6 +11,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import Enum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from platform_core.organisation import Organisation
 
 __all__ = ["NameRule", "ResourceNames", "Service", "compose_name", "name_problems"]
 
@@ -96,7 +101,9 @@ class ResourceNames:
     log_group: str
 
     @classmethod
-    def derive(cls, environment: str, region: str, suffix: str | None) -> ResourceNames:
+    def derive(
+        cls, environment: str, region: str, suffix: str | None, organisation: Organisation
+    ) -> ResourceNames:
         def name(service: Service) -> str:
             return compose_name(environment, service, region, suffix)
 
@@ -105,8 +112,8 @@ class ResourceNames:
             function=function,
             role=function,
             table=name(Service.ANALYTICS_TABLE),
-            ingest_bucket=name(Service.INGEST_BUCKET),
-            archive_bucket=name(Service.ARCHIVE_BUCKET),
+            ingest_bucket=organisation.global_name(name(Service.INGEST_BUCKET)),
+            archive_bucket=organisation.global_name(name(Service.ARCHIVE_BUCKET)),
             failure_queue=name(Service.FAILURE_QUEUE),
             alarm_topic=name(Service.ALARM_TOPIC),
             network=name(Service.NETWORK),

@@ -1,4 +1,4 @@
-"""Network of one environment (R-6): a VPC whose private subnets reach S3 and DynamoDB through
+"""Network of one environment: a VPC whose private subnets reach S3 and DynamoDB through
 gateway endpoints, so the function needs no NAT; egress to the internet is an optional dial."""
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from platform_core.component import PlatformComponent
 from platform_core.config import EgressMode
 from platform_core.errors import ConfigError
 
@@ -69,7 +70,7 @@ class NetworkArgs:
     xray_endpoint: bool
 
 
-class Network(pulumi.ComponentResource):
+class Network(PlatformComponent):
     """VPC, private subnets in several zones, gateway endpoints, the function's security group."""
 
     vpc: aws.ec2.Vpc
@@ -79,59 +80,83 @@ class Network(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("platform:index:Network", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
-        zones = self._zones(args)
-        plans = plan_subnets(args.vpc_cidr, zones, args.egress_mode)
-
+        super().__init__("platform:index:Network", name, opts)
         self.vpc = aws.ec2.Vpc(
-            "vpc",
+            self.child_name("vpc"),
             cidr_block=str(args.vpc_cidr),
             enable_dns_support=True,
             enable_dns_hostnames=True,
             tags={"Name": args.name},
-            opts=child,
+            opts=self.child_options(),
         )
         private_table = aws.ec2.RouteTable(
-            "private-routes", vpc_id=self.vpc.id, tags={"Name": f"{args.name}-private"}, opts=child
+            self.child_name("private-routes"),
+            vpc_id=self.vpc.id,
+            tags={"Name": f"{args.name}-private"},
+            opts=self.child_options(),
         )
-        self.private_subnet_ids = []
-        public_subnets: list[aws.ec2.Subnet] = []
-        for plan in plans:
-            tier = "public" if plan.public else "private"
-            subnet = aws.ec2.Subnet(
-                f"{tier}-subnet-{plan.index}",
-                vpc_id=self.vpc.id,
-                cidr_block=plan.cidr,
-                availability_zone=plan.availability_zone,
-                map_public_ip_on_launch=False,
-                tags={"Name": f"{args.name}-{tier}-{plan.availability_zone}"},
-                opts=child,
-            )
-            if plan.public:
-                public_subnets.append(subnet)
-                continue
-            self.private_subnet_ids.append(subnet.id)
-            aws.ec2.RouteTableAssociation(
-                f"private-subnet-{plan.index}-routes",
-                subnet_id=subnet.id,
-                route_table_id=private_table.id,
-                opts=child,
-            )
+        plans = plan_subnets(args.vpc_cidr, self._zones(args), args.egress_mode)
+        self.private_subnet_ids = self._private_subnets(args, plans, private_table)
+        self._gateway_endpoints(args, private_table)
+        self.function_security_group = self._function_security_group(args)
+        if args.xray_endpoint and args.egress_mode is EgressMode.NONE:
+            self._xray_endpoint(args)
+        if args.egress_mode is not EgressMode.NONE:
+            public_subnets = self._public_tier(args, [plan for plan in plans if plan.public])
+            if args.egress_mode is EgressMode.NAT_GATEWAY:
+                self._nat_gateway(args, public_subnets, private_table)
+            else:
+                self._nat_instance(args, public_subnets, private_table)
+        self.register_outputs(
+            {"vpc_id": self.vpc.id, "private_subnet_ids": self.private_subnet_ids}
+        )
 
+    def _subnet(self, args: NetworkArgs, plan: SubnetPlan) -> aws.ec2.Subnet:
+        tier = "public" if plan.public else "private"
+        return aws.ec2.Subnet(
+            self.child_name(f"{tier}-subnet-{plan.index}"),
+            vpc_id=self.vpc.id,
+            cidr_block=plan.cidr,
+            availability_zone=plan.availability_zone,
+            map_public_ip_on_launch=False,
+            tags={"Name": f"{args.name}-{tier}-{plan.availability_zone}"},
+            opts=self.child_options(),
+        )
+
+    def _private_subnets(
+        self, args: NetworkArgs, plans: Sequence[SubnetPlan], routes: aws.ec2.RouteTable
+    ) -> list[pulumi.Output[str]]:
+        """One private subnet per zone, each routed through the private table."""
+        ids = []
+        for plan in plans:
+            if plan.public:
+                continue
+            subnet = self._subnet(args, plan)
+            aws.ec2.RouteTableAssociation(
+                self.child_name(f"private-subnet-{plan.index}-routes"),
+                subnet_id=subnet.id,
+                route_table_id=routes.id,
+                opts=self.child_options(),
+            )
+            ids.append(subnet.id)
+        return ids
+
+    def _gateway_endpoints(self, args: NetworkArgs, routes: aws.ec2.RouteTable) -> None:
+        """S3 and DynamoDB without NAT: gateway endpoints cost nothing."""
         for service in ("s3", "dynamodb"):
             aws.ec2.VpcEndpoint(
-                f"{service}-endpoint",
+                self.child_name(f"{service}-endpoint"),
                 vpc_id=self.vpc.id,
                 service_name=f"com.amazonaws.{args.region}.{service}",
                 vpc_endpoint_type="Gateway",
-                route_table_ids=[private_table.id],
+                route_table_ids=[routes.id],
                 tags={"Name": f"{args.name}-{service}"},
-                opts=child,
+                opts=self.child_options(),
             )
 
-        self.function_security_group = aws.ec2.SecurityGroup(
-            "function-security-group",
+    def _function_security_group(self, args: NetworkArgs) -> aws.ec2.SecurityGroup:
+        return aws.ec2.SecurityGroup(
+            self.child_name("function-security-group"),
             name=f"{args.name}-function",
             description="Processor function: no ingress; HTTPS out to AWS endpoints only",
             vpc_id=self.vpc.id,
@@ -145,17 +170,7 @@ class Network(pulumi.ComponentResource):
                 )
             ],
             tags={"Name": f"{args.name}-function"},
-            opts=child,
-        )
-        if args.xray_endpoint and args.egress_mode is EgressMode.NONE:
-            self._xray_endpoint(args)
-        if args.egress_mode is EgressMode.NAT_GATEWAY:
-            self._nat_gateway(args, public_subnets, private_table)
-        elif args.egress_mode is EgressMode.NAT_INSTANCE:
-            self._nat_instance(args, public_subnets, private_table)
-
-        self.register_outputs(
-            {"vpc_id": self.vpc.id, "private_subnet_ids": self.private_subnet_ids}
+            opts=self.child_options(),
         )
 
     def _zones(self, args: NetworkArgs) -> list[str]:
@@ -174,9 +189,9 @@ class Network(pulumi.ComponentResource):
 
     def _xray_endpoint(self, args: NetworkArgs) -> None:
         """Trace segments leave through the function's ENIs: without NAT they need this."""
-        child = pulumi.ResourceOptions(parent=self)
+        child = self.child_options()
         endpoint_group = aws.ec2.SecurityGroup(
-            "xray-endpoint-security-group",
+            self.child_name("xray-endpoint-security-group"),
             name=f"{args.name}-xray-endpoint",
             description="X-Ray interface endpoint: HTTPS from the processor function only",
             vpc_id=self.vpc.id,
@@ -193,7 +208,7 @@ class Network(pulumi.ComponentResource):
             opts=child,
         )
         aws.ec2.VpcEndpoint(
-            "xray-endpoint",
+            self.child_name("xray-endpoint"),
             vpc_id=self.vpc.id,
             service_name=f"com.amazonaws.{args.region}.xray",
             vpc_endpoint_type="Interface",
@@ -204,25 +219,30 @@ class Network(pulumi.ComponentResource):
             opts=child,
         )
 
-    def _public_tier(self, args: NetworkArgs, public_subnets: Sequence[aws.ec2.Subnet]) -> None:
-        child = pulumi.ResourceOptions(parent=self)
+    def _public_tier(self, args: NetworkArgs, plans: Sequence[SubnetPlan]) -> list[aws.ec2.Subnet]:
+        """Public subnets behind an internet gateway: only a NAT lives there."""
+        subnets = [self._subnet(args, plan) for plan in plans]
         gateway = aws.ec2.InternetGateway(
-            "internet-gateway", vpc_id=self.vpc.id, tags={"Name": args.name}, opts=child
+            self.child_name("internet-gateway"),
+            vpc_id=self.vpc.id,
+            tags={"Name": args.name},
+            opts=self.child_options(),
         )
         public_table = aws.ec2.RouteTable(
-            "public-routes",
+            self.child_name("public-routes"),
             vpc_id=self.vpc.id,
             routes=[aws.ec2.RouteTableRouteArgs(cidr_block="0.0.0.0/0", gateway_id=gateway.id)],
             tags={"Name": f"{args.name}-public"},
-            opts=child,
+            opts=self.child_options(),
         )
-        for index, subnet in enumerate(public_subnets):
+        for index, subnet in enumerate(subnets):
             aws.ec2.RouteTableAssociation(
-                f"public-subnet-{index}-routes",
+                self.child_name(f"public-subnet-{index}-routes"),
                 subnet_id=subnet.id,
                 route_table_id=public_table.id,
-                opts=child,
+                opts=self.child_options(),
             )
+        return subnets
 
     def _nat_gateway(
         self,
@@ -230,11 +250,12 @@ class Network(pulumi.ComponentResource):
         public_subnets: Sequence[aws.ec2.Subnet],
         private_table: aws.ec2.RouteTable,
     ) -> None:
-        child = pulumi.ResourceOptions(parent=self)
-        self._public_tier(args, public_subnets)
-        address = aws.ec2.Eip("nat-address", domain="vpc", tags={"Name": args.name}, opts=child)
+        child = self.child_options()
+        address = aws.ec2.Eip(
+            self.child_name("nat-address"), domain="vpc", tags={"Name": args.name}, opts=child
+        )
         gateway = aws.ec2.NatGateway(
-            "nat-gateway",
+            self.child_name("nat-gateway"),
             allocation_id=address.id,
             subnet_id=public_subnets[0].id,
             tags={"Name": args.name},
@@ -248,13 +269,12 @@ class Network(pulumi.ComponentResource):
         public_subnets: Sequence[aws.ec2.Subnet],
         private_table: aws.ec2.RouteTable,
     ) -> None:
-        child = pulumi.ResourceOptions(parent=self)
-        self._public_tier(args, public_subnets)
+        child = self.child_options()
         image = aws.ssm.get_parameter_output(
             name=NAT_INSTANCE_AMI_PARAMETER, opts=pulumi.InvokeOutputOptions(parent=self)
         )
         group = aws.ec2.SecurityGroup(
-            "nat-instance-security-group",
+            self.child_name("nat-instance-security-group"),
             name=f"{args.name}-nat-instance",
             description="NAT instance: any traffic from the VPC, out to the internet",
             vpc_id=self.vpc.id,
@@ -280,7 +300,7 @@ class Network(pulumi.ComponentResource):
             opts=child,
         )
         instance = aws.ec2.Instance(
-            "nat-instance",
+            self.child_name("nat-instance"),
             ami=image.value,
             instance_type=NAT_INSTANCE_TYPE,
             subnet_id=public_subnets[0].id,
@@ -301,9 +321,9 @@ class Network(pulumi.ComponentResource):
     ) -> None:
         """Send the private subnets' internet-bound traffic to the NAT `target`."""
         aws.ec2.Route(
-            "private-default-route",
+            self.child_name("private-default-route"),
             route_table_id=private_table.id,
             destination_cidr_block="0.0.0.0/0",
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=self.child_options(),
             **target,
         )

@@ -1,4 +1,4 @@
-"""Logs and alarms (R-8, seed 004): the function's log group, and per-environment alarms."""
+"""Logs and alarms: the function's log group, and per-environment alarms."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from platform_core.component import PlatformComponent
 from platform_core.config import AlarmThresholds
 
 __all__ = [
@@ -24,7 +25,7 @@ class FunctionLogGroupArgs:
     retention_days: int
 
 
-class FunctionLogGroup(pulumi.ComponentResource):
+class FunctionLogGroup(PlatformComponent):
     """`/aws/lambda/<function>`, created before the function so Lambda never makes its own
     (which would keep logs forever and escape Pulumi on destroy)."""
 
@@ -33,12 +34,12 @@ class FunctionLogGroup(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: FunctionLogGroupArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("platform:index:FunctionLogGroup", name, None, opts)
+        super().__init__("platform:index:FunctionLogGroup", name, opts)
         self.log_group = aws.cloudwatch.LogGroup(
-            "log-group",
+            self.child_name("log-group"),
             name=args.log_group_name,
             retention_in_days=args.retention_days,
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=self.child_options(),
         )
         self.register_outputs({"name": self.log_group.name, "arn": self.log_group.arn})
 
@@ -73,7 +74,7 @@ class _AlarmSpec:
     extended_statistic: str | None = None
 
 
-class Alarms(pulumi.ComponentResource):
+class Alarms(PlatformComponent):
     """Errors, throttles, slow runs, failed events and table throttling, into one SNS topic."""
 
     topic: aws.sns.Topic
@@ -81,12 +82,12 @@ class Alarms(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: AlarmsArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("platform:index:Alarms", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
-        self.topic = aws.sns.Topic("topic", name=args.topic_name, opts=child)
+        super().__init__("platform:index:Alarms", name, opts)
+        child = self.child_options()
+        self.topic = aws.sns.Topic(self.child_name("topic"), name=args.topic_name, opts=child)
         for spec in self._specs(args):
             aws.cloudwatch.MetricAlarm(
-                spec.key,
+                self.child_name(spec.key),
                 name=f"{args.alarm_name_prefix}-{spec.key}",
                 alarm_description=spec.description,
                 namespace=spec.namespace,

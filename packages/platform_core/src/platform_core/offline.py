@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextvars
 import hashlib
-import json
 import runpy
 import threading
 from collections.abc import Mapping
@@ -19,10 +18,11 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
-import yaml
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
+
+from platform_core.stack_files import engine_config, read_project, read_stack_config
 
 __all__ = [
     "FAKE_ACCOUNT_ID",
@@ -30,7 +30,6 @@ __all__ = [
     "RegisteredResource",
     "RenderError",
     "RenderedStack",
-    "engine_config",
     "render_stack",
 ]
 
@@ -84,6 +83,18 @@ class RenderedStack:
 
     def by_urn(self, urn: str) -> RegisteredResource:
         return next(resource for resource in self.resources if resource.urn == urn)
+
+    def local_name(self, resource: RegisteredResource) -> str:
+        """The name within its component: `vpc` for the network component's `<network>-vpc`."""
+        parents = [r for r in self.resources if r.urn == resource.parent]
+        return resource.name.removeprefix(f"{parents[0].name}-") if parents else resource.name
+
+    def named(self, type_: str, local_name: str) -> RegisteredResource:
+        """The one ``type_`` resource called ``local_name`` within its component."""
+        found = [r for r in self.of_type(type_) if self.local_name(r) == local_name]
+        if len(found) != 1:
+            raise LookupError(f"expected one {type_} named {local_name}, found {len(found)}")
+        return found[0]
 
 
 def _arn(service: str, region: str, resource: str) -> str:
@@ -209,25 +220,6 @@ async def _deserialize(struct: Any) -> dict[str, Any]:
     return dict(rpc.deserialize_properties(struct))
 
 
-def engine_config(values: Mapping[str, Any]) -> dict[str, str]:
-    """Config as the Pulumi CLI hands it to a Python program: strings, structures as JSON."""
-    flat: dict[str, str] = {}
-    for key, value in values.items():
-        if isinstance(value, bool):
-            flat[key] = "true" if value else "false"
-        elif isinstance(value, list | dict):
-            flat[key] = json.dumps(value)
-        else:
-            flat[key] = str(value)
-    return flat
-
-
-def _stack_config(stack_dir: Path, stack: str) -> dict[str, Any]:
-    document = yaml.safe_load((stack_dir / f"Pulumi.{stack}.yaml").read_text()) or {}
-    config: dict[str, Any] = document.get("config") or {}
-    return config
-
-
 def render_stack(
     stack_dir: Path,
     *,
@@ -240,8 +232,8 @@ def render_stack(
     """
     stack_dir = stack_dir.resolve()
     stack = stack or stack_dir.name
-    project = yaml.safe_load((stack_dir / "Pulumi.yaml").read_text())["name"]
-    config = {**_stack_config(stack_dir, config_stack or stack), **(overrides or {})}
+    project = str(read_project(stack_dir)["name"])
+    config = {**read_stack_config(stack_dir, config_stack or stack), **(overrides or {})}
     region = str(config.get("aws:region", "us-east-1"))
     # A fresh context: the SDK keeps the root stack and the config in context variables.
     return contextvars.Context().run(
@@ -255,6 +247,8 @@ def _render(
     mocks = FakeAws(region=region)
     monitor = _RecordingMonitor(mocks)
     pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor)
+    # What the Pulumi CLI tells a program: where its Pulumi.yaml is.
+    pulumi.runtime.settings.SETTINGS.root_directory = str(stack_dir)
     pulumi.runtime.set_all_config(config)
     program = stack_dir / "__main__.py"
 

@@ -1,12 +1,13 @@
-"""The whole environment as one component: the "reusable Stack class" of the design.
+"""The whole environment as one component: the reusable stack.
 
-`TradingPlatform(name, config)` owns the environment's explicit AWS provider (R-4) and wires
-the concern components together; each stack's `__main__.py` only loads its config, builds this
-and exports `exports`.
+`TradingPlatform(name, config)` owns the environment's explicit AWS provider and wires the
+concern components together, one named step each; each stack's `__main__.py` only loads its
+config, builds this and exports `exports`.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ import pulumi
 import pulumi_aws as aws
 
 from platform_core.artifact import build_package_artifact
+from platform_core.component import PlatformComponent
 from platform_core.compute import FailureQueue, Processor, ProcessorArgs
 from platform_core.config import EnvironmentConfig
 from platform_core.iam import ProcessorRole, ProcessorRoleArgs, permissions_boundary_arn
@@ -47,7 +49,14 @@ EXPORT_NAMES = (
 )
 
 
-class TradingPlatform(pulumi.ComponentResource):
+@dataclass(frozen=True)
+class _Storage:
+    table: AnalyticsTable
+    ingest: SecureBucket
+    archive: SecureBucket
+
+
+class TradingPlatform(PlatformComponent):
     """One environment of the trading analytics platform, sized by its `EnvironmentConfig`."""
 
     exports: dict[str, Any]
@@ -59,34 +68,77 @@ class TradingPlatform(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
         artifact_dir: Path = ARTIFACT_DIR,
     ) -> None:
-        super().__init__("platform:index:TradingPlatform", name, None, opts)
-        names = config.names
-        provider = aws.Provider(
-            "aws",
-            region=config.region,
-            allowed_account_ids=list(config.allowed_account_ids) or None,
-            default_tags=aws.ProviderDefaultTagsArgs(tags=dict(config.tags)),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        child = pulumi.ResourceOptions(parent=self, providers=[provider])
+        super().__init__("platform:index:TradingPlatform", name, opts)
+        self._env_config = config
+        provider = self._aws_provider()
+        # Every child (and its children) deploys through this environment's own provider.
+        self._env_options = self.child_options(providers=[provider])
         account_id = aws.get_caller_identity_output(
             opts=pulumi.InvokeOutputOptions(provider=provider)
         ).account_id
+        network = self._network()
+        storage = self._storage()
+        logs = FunctionLogGroup(
+            self.child_name("logs"),
+            FunctionLogGroupArgs(config.names.log_group, config.log_retention_days),
+            opts=self._env_options,
+        )
+        failures = FailureQueue(
+            self.child_name("failures"), config.names.failure_queue, self._env_options
+        )
+        role = self._role(storage, logs, failures, account_id)
+        processor = self._processor(
+            network, storage, logs, failures, role, account_id, artifact_dir
+        )
+        alarms = self._alarms(processor, storage, failures)
+        self.exports = {
+            "environment": config.environment,
+            "region": config.region,
+            "lambda_function_name": processor.function.name,
+            "lambda_function_arn": processor.function.arn,
+            "dynamodb_table_name": storage.table.table.name,
+            "s3_bucket_name": storage.archive.bucket.bucket,
+            "ingest_bucket_name": storage.ingest.bucket.bucket,
+            "vpc_id": network.vpc.id,
+            "private_subnet_ids": network.private_subnet_ids,
+            "log_group_name": logs.log_group.name,
+            "failure_queue_url": failures.queue.url,
+        }
+        if alarms is not None:  # the topic operators subscribe to; only where alarms exist
+            self.exports["alarm_topic_arn"] = alarms.topic.arn
+        self.register_outputs(self.exports)
 
-        network = Network(
-            "network",
+    def _aws_provider(self) -> aws.Provider:
+        """Explicit, so a stack never deploys with ambient defaults: its region, its accounts
+        (a deploy with other credentials stops before it changes anything), its tags."""
+        config = self._env_config
+        return aws.Provider(
+            self.child_name("aws"),
+            region=config.region,
+            allowed_account_ids=list(config.allowed_account_ids) or None,
+            default_tags=aws.ProviderDefaultTagsArgs(tags=dict(config.tags)),
+            opts=self.child_options(),
+        )
+
+    def _network(self) -> Network:
+        config = self._env_config
+        return Network(
+            self.child_name("network"),
             NetworkArgs(
-                name=names.network,
+                name=config.names.network,
                 region=config.region,
                 vpc_cidr=config.vpc_cidr,
                 availability_zone_count=config.availability_zone_count,
                 egress_mode=config.egress_mode,
                 xray_endpoint=config.xray_tracing,
             ),
-            opts=child,
+            opts=self._env_options,
         )
+
+    def _storage(self) -> _Storage:
+        config, names = self._env_config, self._env_config.names
         table = AnalyticsTable(
-            "analytics",
+            self.child_name("analytics"),
             AnalyticsTableArgs(
                 table_name=names.table,
                 billing_mode=config.dynamodb_billing_mode,
@@ -94,58 +146,72 @@ class TradingPlatform(pulumi.ComponentResource):
                 on_demand_max_units=config.dynamodb_on_demand_max_units,
                 point_in_time_recovery=config.point_in_time_recovery,
             ),
-            opts=child,
+            opts=self._env_options,
         )
         ingest = SecureBucket(
-            "ingest",
+            self.child_name("ingest"),
             SecureBucketArgs(
                 bucket_name=names.ingest_bucket,
                 versioning=config.s3_versioning,
                 force_destroy=True,
             ),
-            opts=child,
+            opts=self._env_options,
         )
         archive = SecureBucket(
-            "archive",
+            self.child_name("archive"),
             SecureBucketArgs(
                 bucket_name=names.archive_bucket,
                 versioning=config.s3_versioning,
                 force_destroy=config.archive_force_destroy,
                 glacier_after_days=config.archive_glacier_after_days,
             ),
-            opts=child,
+            opts=self._env_options,
         )
-        logs = FunctionLogGroup(
-            "logs",
-            FunctionLogGroupArgs(
-                log_group_name=names.log_group, retention_days=config.log_retention_days
-            ),
-            opts=child,
-        )
-        failures = FailureQueue("failures", names.failure_queue, opts=child)
-        role = ProcessorRole(
-            "processor-role",
+        return _Storage(table, ingest, archive)
+
+    def _role(
+        self,
+        storage: _Storage,
+        logs: FunctionLogGroup,
+        failures: FailureQueue,
+        account_id: pulumi.Output[str],
+    ) -> ProcessorRole:
+        environment = self._env_config.environment
+        return ProcessorRole(
+            self.child_name("processor-role"),
             ProcessorRoleArgs(
-                role_name=names.role,
+                role_name=self._env_config.names.role,
                 log_group_arn=logs.log_group.arn,
-                table_arn=table.table.arn,
-                ingest_bucket_arn=ingest.bucket.arn,
-                archive_bucket_arn=archive.bucket.arn,
+                table_arn=storage.table.table.arn,
+                ingest_bucket_arn=storage.ingest.bucket.arn,
+                archive_bucket_arn=storage.archive.bucket.arn,
                 failure_queue_arn=failures.queue.arn,
-                region=config.region,
+                region=self._env_config.region,
                 account_id=account_id,
-                tracing=config.xray_tracing,
+                tracing=self._env_config.xray_tracing,
                 permissions_boundary=account_id.apply(
-                    lambda account: permissions_boundary_arn(account, config.environment)
+                    lambda account: permissions_boundary_arn(account, environment)
                 ),
             ),
-            opts=child,
+            opts=self._env_options,
         )
-        processor = Processor(
-            "processor",
+
+    def _processor(
+        self,
+        network: Network,
+        storage: _Storage,
+        logs: FunctionLogGroup,
+        failures: FailureQueue,
+        role: ProcessorRole,
+        account_id: pulumi.Output[str],
+        artifact_dir: Path,
+    ) -> Processor:
+        config = self._env_config
+        return Processor(
+            self.child_name("processor"),
             ProcessorArgs(
                 environment=config.environment,
-                function_name=names.function,
+                function_name=config.names.function,
                 runtime=config.lambda_runtime,
                 memory_mb=config.lambda_memory_mb,
                 timeout_seconds=config.lambda_timeout_seconds,
@@ -159,46 +225,34 @@ class TradingPlatform(pulumi.ComponentResource):
                 role_policy=role.policy,
                 subnet_ids=network.private_subnet_ids,
                 security_group_id=network.function_security_group.id,
-                table_name=table.table.name,
-                archive_bucket_name=archive.bucket.bucket,
-                ingest_bucket=ingest.bucket,
+                table_name=storage.table.table.name,
+                archive_bucket_name=storage.archive.bucket.bucket,
+                ingest_bucket=storage.ingest.bucket,
                 account_id=account_id,
                 failure_queue_arn=failures.queue.arn,
             ),
-            opts=child,
+            opts=self._env_options,
         )
-        thresholds = config.alarm_thresholds
-        alarms = None
-        if thresholds is not None:
-            alarms = Alarms(
-                "alarms",
-                AlarmsArgs(
-                    topic_name=names.alarm_topic,
-                    alarm_name_prefix=names.function,
-                    thresholds=thresholds,
-                    targets=AlarmTargets(
-                        function_name=processor.function.name,
-                        function_timeout_seconds=config.lambda_timeout_seconds,
-                        table_name=table.table.name,
-                        failure_queue_name=failures.queue.name,
-                    ),
-                ),
-                opts=child,
-            )
 
-        self.exports = {
-            "environment": config.environment,
-            "region": config.region,
-            "lambda_function_name": processor.function.name,
-            "lambda_function_arn": processor.function.arn,
-            "dynamodb_table_name": table.table.name,
-            "s3_bucket_name": archive.bucket.bucket,
-            "ingest_bucket_name": ingest.bucket.bucket,
-            "vpc_id": network.vpc.id,
-            "private_subnet_ids": network.private_subnet_ids,
-            "log_group_name": logs.log_group.name,
-            "failure_queue_url": failures.queue.url,
-        }
-        if alarms is not None:  # the topic operators subscribe to; only where alarms exist
-            self.exports["alarm_topic_arn"] = alarms.topic.arn
-        self.register_outputs(self.exports)
+    def _alarms(
+        self, processor: Processor, storage: _Storage, failures: FailureQueue
+    ) -> Alarms | None:
+        config = self._env_config
+        thresholds = config.alarm_thresholds
+        if thresholds is None:
+            return None
+        return Alarms(
+            self.child_name("alarms"),
+            AlarmsArgs(
+                topic_name=config.names.alarm_topic,
+                alarm_name_prefix=config.names.function,
+                thresholds=thresholds,
+                targets=AlarmTargets(
+                    function_name=processor.function.name,
+                    function_timeout_seconds=config.lambda_timeout_seconds,
+                    table_name=storage.table.table.name,
+                    failure_queue_name=failures.queue.name,
+                ),
+            ),
+            opts=self._env_options,
+        )

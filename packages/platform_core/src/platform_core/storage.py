@@ -1,4 +1,4 @@
-"""Storage of one environment (R-9): the analytics table (SPEC §5 keys) and the two buckets."""
+"""Storage of one environment: the analytics table (the shared contract's keys) and the buckets."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from platform_core.component import PlatformComponent
 from platform_core.config import AutoscalingRange, BillingMode
 from processor.contract import TABLE_PARTITION_KEY, TABLE_SORT_KEY, TABLE_TTL_ATTRIBUTE
 
@@ -51,30 +52,30 @@ class SecureBucketArgs:
     glacier_after_days: int | None = None
 
 
-class SecureBucket(pulumi.ComponentResource):
-    """A private bucket: owner-enforced, all four public-access blocks, SSE, TLS-only policy.
-
-    Children are named after the component, since URNs must be unique per type in a stack.
-    """
+class SecureBucket(PlatformComponent):
+    """A private bucket: owner-enforced, all four public-access blocks, SSE, TLS-only policy."""
 
     bucket: aws.s3.Bucket
 
     def __init__(
         self, name: str, args: SecureBucketArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("platform:index:SecureBucket", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
+        super().__init__("platform:index:SecureBucket", name, opts)
+        child = self.child_options()
         self.bucket = aws.s3.Bucket(
-            f"{name}-bucket", bucket=args.bucket_name, force_destroy=args.force_destroy, opts=child
+            self.child_name("bucket"),
+            bucket=args.bucket_name,
+            force_destroy=args.force_destroy,
+            opts=child,
         )
         aws.s3.BucketOwnershipControls(
-            f"{name}-ownership",
+            self.child_name("ownership"),
             bucket=self.bucket.id,
             rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
             opts=child,
         )
         public_access = aws.s3.BucketPublicAccessBlock(
-            f"{name}-public-access-block",
+            self.child_name("public-access-block"),
             bucket=self.bucket.id,
             block_public_acls=True,
             block_public_policy=True,
@@ -83,14 +84,14 @@ class SecureBucket(pulumi.ComponentResource):
             opts=child,
         )
         aws.s3.BucketServerSideEncryptionConfiguration(
-            f"{name}-encryption",
+            self.child_name("encryption"),
             bucket=self.bucket.id,
             rules=[{"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}}],
             opts=child,
         )
         # "Disabled" is the documented status for a bucket that has never been versioned.
         versioning = aws.s3.BucketVersioning(
-            f"{name}-versioning",
+            self.child_name("versioning"),
             bucket=self.bucket.id,
             versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(
                 status="Enabled" if args.versioning else "Disabled"
@@ -99,19 +100,19 @@ class SecureBucket(pulumi.ComponentResource):
         )
         # The policy waits for the public-access block: S3 rejects policies set concurrently.
         aws.s3.BucketPolicy(
-            f"{name}-tls-only-policy",
+            self.child_name("tls-only-policy"),
             bucket=self.bucket.id,
             policy=self.bucket.arn.apply(lambda arn: json.dumps(tls_only_policy(arn))),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[public_access]),
+            opts=self.child_options(depends_on=[public_access]),
         )
         if args.glacier_after_days is not None:
-            self._glacier_lifecycle(f"{name}-lifecycle", args.glacier_after_days, versioning)
+            self._glacier_lifecycle(args.glacier_after_days, versioning)
         self.register_outputs({"bucket": self.bucket.bucket, "arn": self.bucket.arn})
 
-    def _glacier_lifecycle(self, name: str, days: int, versioning: aws.s3.BucketVersioning) -> None:
+    def _glacier_lifecycle(self, days: int, versioning: aws.s3.BucketVersioning) -> None:
         # Noncurrent-version rules need the versioning state settled first (provider docs).
         aws.s3.BucketLifecycleConfiguration(
-            name,
+            self.child_name("lifecycle"),
             bucket=self.bucket.id,
             rules=[
                 aws.s3.BucketLifecycleConfigurationRuleArgs(
@@ -130,7 +131,7 @@ class SecureBucket(pulumi.ComponentResource):
                     ],
                 )
             ],
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[versioning]),
+            opts=self.child_options(depends_on=[versioning]),
         )
 
 
@@ -143,7 +144,7 @@ class AnalyticsTableArgs:
     point_in_time_recovery: bool
 
 
-class AnalyticsTable(pulumi.ComponentResource):
+class AnalyticsTable(PlatformComponent):
     """The bars table: `pk`/`sk` strings, encrypted, TTL for bookkeeping items, optional PITR.
 
     Provisioned tables get target-tracking autoscaling; the table then ignores drift in its
@@ -155,7 +156,7 @@ class AnalyticsTable(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: AnalyticsTableArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("platform:index:AnalyticsTable", name, None, opts)
+        super().__init__("platform:index:AnalyticsTable", name, opts)
         provisioned = args.billing_mode is BillingMode.PROVISIONED and args.autoscaling is not None
         capacity = args.autoscaling.min_units if provisioned and args.autoscaling else None
         on_demand = (
@@ -167,7 +168,7 @@ class AnalyticsTable(pulumi.ComponentResource):
             else None
         )
         self.table = aws.dynamodb.Table(
-            "table",
+            self.child_name("table"),
             name=args.table_name,
             billing_mode=args.billing_mode.value,
             hash_key=TABLE_PARTITION_KEY,
@@ -185,9 +186,8 @@ class AnalyticsTable(pulumi.ComponentResource):
             server_side_encryption=aws.dynamodb.TableServerSideEncryptionArgs(enabled=True),
             ttl=aws.dynamodb.TableTtlArgs(attribute_name=TABLE_TTL_ATTRIBUTE, enabled=True),
             deletion_protection_enabled=False,
-            opts=pulumi.ResourceOptions(
-                parent=self,
-                ignore_changes=["readCapacity", "writeCapacity"] if provisioned else None,
+            opts=self.child_options(
+                ignore_changes=["readCapacity", "writeCapacity"] if provisioned else None
             ),
         )
         if provisioned and args.autoscaling is not None:
@@ -197,16 +197,16 @@ class AnalyticsTable(pulumi.ComponentResource):
     def _autoscaling(self, table_name: str, scaling: AutoscalingRange) -> None:
         for dimension, (scalable_dimension, metric) in _CAPACITY_DIMENSIONS.items():
             target = aws.appautoscaling.Target(
-                f"{dimension}-capacity-target",
+                self.child_name(f"{dimension}-capacity-target"),
                 service_namespace="dynamodb",
                 resource_id=self.table.name.apply(lambda name: f"table/{name}"),
                 scalable_dimension=scalable_dimension,
                 min_capacity=scaling.min_units,
                 max_capacity=scaling.max_units,
-                opts=pulumi.ResourceOptions(parent=self),
+                opts=self.child_options(),
             )
             aws.appautoscaling.Policy(
-                f"{dimension}-capacity-policy",
+                self.child_name(f"{dimension}-capacity-policy"),
                 name=f"{table_name}-{dimension}-capacity",
                 policy_type="TargetTrackingScaling",
                 service_namespace=target.service_namespace,
@@ -216,5 +216,5 @@ class AnalyticsTable(pulumi.ComponentResource):
                     "predefined_metric_specification": {"predefined_metric_type": metric},
                     "target_value": float(scaling.target_utilization_percent),
                 },
-                opts=pulumi.ResourceOptions(parent=self),
+                opts=self.child_options(),
             )

@@ -1,4 +1,4 @@
-"""R-2 and R-5 through the real programs: a wrong stack or a bad value stops before any resource."""
+"""Through the real programs: a wrong stack or a bad value stops before any resource is registered."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import pytest
 
 from platform_core.errors import ConfigError, StackMismatchError
 from platform_core.offline import RenderError, render_stack
+from tests.repository import ORGANISATION
 
 
 def test_production_program_refuses_the_dev_stack(stacks_dir):
@@ -45,7 +46,7 @@ def test_bad_values_fail_the_real_program_with_one_clear_message(stacks_dir):
     assert (
         "platform:logRetentionDays = '8': must be one of CloudWatch's retention periods" in message
     )
-    bucket = "staging-trading-archive-us-east-1-a-suffix-long-enough-to-break-names"
+    bucket = f"{ORGANISATION.prefix}-staging-trading-archive-us-east-1-a-suffix-long-enough-to-break-names"
     assert (
         f"S3 bucket name '{bucket}' is {len(bucket)} characters long; AWS allows at most 63"
         in message

@@ -1,4 +1,4 @@
-"""R-11: every taggable resource carries the mandatory tags, counting the provider's default_tags."""
+"""Every taggable resource carries the mandatory tags, counting the provider's default_tags."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ from functools import cache
 
 import pytest
 
+from platform_core.stack_files import read_stack_config
 from platform_core.tagging import MANDATORY_TAG_KEYS
+from tests.repository import ENVIRONMENTS, STACKS_DIR
 
 
 @cache
@@ -22,17 +24,18 @@ def is_taggable(type_token: str) -> bool:
     return "tags" in inspect.signature(getattr(sdk, class_name)._internal_init).parameters
 
 
-@pytest.mark.parametrize("env", ["dev", "staging", "production"])
+@pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_every_taggable_resource_has_the_mandatory_tags(rendered_stacks, env):
     stack = rendered_stacks[env]
     provider = stack.one("pulumi:providers:aws")
     default_tags = json.loads(provider.inputs["defaultTags"])["tags"]
+    stack_file = read_stack_config(STACKS_DIR / env, env)
     assert default_tags == {
         "Environment": env,
         "ManagedBy": "Pulumi",
         "Project": "trading-analytics",
-        "Team": "trading-platform",
-        "CostCenter": f"cc-1042-{env}",
+        "Team": stack_file["platform:team"],
+        "CostCenter": stack_file["platform:costCenter"],
     }
     taggable = [r for r in stack.resources if r.type.startswith("aws:") and is_taggable(r.type)]
     assert len(taggable) >= 14
