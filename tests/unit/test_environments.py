@@ -20,8 +20,12 @@ def test_a_new_directory_is_an_environment_placed_by_its_defaults(tmp_path: Path
     qa.mkdir()
     (qa / "Pulumi.yaml").write_text("name: trading-analytics-qa\n")
     (qa / "Pulumi.qa.yaml").write_text("config:\n  platform:defaults: dev\n")
+    aa = tmp_path / "aa"
+    aa.mkdir()
+    (aa / "Pulumi.yaml").write_text("name: trading-analytics-aa\n")
+    (aa / "Pulumi.aa.yaml").write_text("config:\n  platform:defaults: production\n")
     (tmp_path / "notes").mkdir()  # not a project: ignored
     half = tmp_path / "half"
     half.mkdir()
     (half / "Pulumi.yaml").write_text("name: x\n")  # no stack file: ignored
-    assert discover_environments(tmp_path) == ("dev", "qa", "staging", "production")
+    assert discover_environments(tmp_path) == ("dev", "qa", "staging", "production", "aa")

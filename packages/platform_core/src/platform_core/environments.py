@@ -2,7 +2,7 @@
 
 Adding an environment is adding a directory (README, "A new environment"); the report, the
 tests and the tools find it here. They are listed in the order of the defaults they take
-(dev, staging, production), then by name.
+(dev, staging, production), each profile's own environment first, then by name.
 """
 
 from __future__ import annotations
@@ -28,10 +28,10 @@ def profile_of(environment: str, stack_config: dict[str, object]) -> str:
     return str(value)
 
 
-def _rank(stacks_dir: Path, environment: str) -> tuple[int, str]:
+def _rank(stacks_dir: Path, environment: str) -> tuple[int, bool, str]:
     profile = profile_of(environment, read_stack_config(stacks_dir / environment, environment))
     rank = PROFILES.index(profile) if profile in PROFILES else len(PROFILES)
-    return rank, environment
+    return rank, environment != profile, environment
 
 
 def discover_environments(stacks_dir: Path = STACKS_DIR) -> tuple[str, ...]:

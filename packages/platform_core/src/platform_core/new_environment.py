@@ -1,0 +1,164 @@
+"""Add an environment: its stack project, its bootstrap stack file and its pipeline.
+
+An environment is data: a directory of ``stacks/`` whose stack file names the defaults it takes
+(``platform:defaults``), a stack file of the bootstrap, and a workflow. This command writes all
+three from an existing environment, so the new one starts as a copy of a known-good design:
+
+    python -m platform_core.new_environment qa --like staging --cost-center cc-1042-qa
+
+It refuses a name that exists or would make an AWS name invalid, picks a VPC range no other
+environment uses (unless given), and prints what is left to do by hand (account ids, GitHub
+environments, the bootstrap run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import re
+import shutil
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from platform_core.environments import PROFILE_KEY, REPO_ROOT, discover_environments, profile_of
+from platform_core.errors import ConfigError
+from platform_core.loading import build_config, settings_of
+from platform_core.organisation import find_organisation
+from platform_core.stack_files import read_stack_config
+
+__all__ = ["NewEnvironment", "create_environment", "main"]
+
+_NAME = re.compile(r"[a-z][a-z0-9]{0,11}")
+
+
+@dataclass(frozen=True)
+class NewEnvironment:
+    """What to create: ``name`` from ``like``, with its own cost centre and VPC range."""
+
+    name: str
+    like: str
+    cost_center: str | None = None
+    vpc_cidr: ipaddress.IPv4Network | None = None
+
+
+def _free_vpc_cidr(root: Path, environments: Sequence[str]) -> ipaddress.IPv4Network:
+    """The first `10.N.0.0/16` no environment uses, so the VPCs can be peered."""
+    organisation = find_organisation(root)
+    used = set()
+    for environment in environments:
+        raw = settings_of(read_stack_config(root / "stacks" / environment, environment))
+        used.add(build_config(environment, raw, organisation).vpc_cidr)
+    for second in range(256):
+        candidate = ipaddress.IPv4Network(f"10.{second}.0.0/16")
+        if not any(candidate.overlaps(network) for network in used):
+            return candidate
+    raise ConfigError("the new environment", ["no free 10.N.0.0/16: give --vpc-cidr"])
+
+
+def _stack_file(new: NewEnvironment, like_config: dict[str, object], cidr: str) -> str:
+    config: dict[str, object] = {
+        key: value
+        for key, value in like_config.items()
+        if not key.startswith("platform:") or key in ("platform:team", "platform:project")
+    }
+    config[f"platform:{PROFILE_KEY}"] = profile_of(new.like, like_config)
+    config["platform:costCenter"] = new.cost_center or like_config.get("platform:costCenter")
+    config["platform:vpcCidr"] = cidr
+    header = (
+        f"# The {new.name} environment: {config[f'platform:{PROFILE_KEY}']}'s defaults "
+        "(README, \"Per-environment settings\"),\n# with the settings below. Written by "
+        "`python -m platform_core.new_environment`.\n"
+    )
+    return header + yaml.safe_dump({"config": config}, sort_keys=False)
+
+
+def _replace_word(text: str, old: str, new: str) -> str:
+    return re.sub(rf"(?<![A-Za-z0-9]){re.escape(old)}(?![A-Za-z0-9])", new, text)
+
+
+def create_environment(new: NewEnvironment, root: Path = REPO_ROOT) -> list[Path]:
+    """Write the new environment's files; return them. Nothing is written on an error."""
+    stacks = root / "stacks"
+    environments = discover_environments(stacks)
+    problems = []
+    if not _NAME.fullmatch(new.name):
+        problems.append(
+            f"name {new.name!r}: must be 1-12 lowercase letters or digits, starting with a "
+            "letter (it starts every resource name)"
+        )
+    if new.name in environments or (stacks / new.name).exists():
+        problems.append(f"name {new.name!r}: stacks/{new.name} exists already")
+    if new.like not in environments:
+        problems.append(f"--like {new.like!r}: must be one of {', '.join(environments)}")
+    if problems:
+        raise ConfigError("the new environment", problems)
+    like_config = read_stack_config(stacks / new.like, new.like)
+    cidr = new.vpc_cidr or _free_vpc_cidr(root, environments)
+    organisation = find_organisation(root)
+    target = stacks / new.name
+    # Validate the new stack file before anything is written.
+    stack_text = _stack_file(new, like_config, str(cidr))
+    build_config(new.name, settings_of(yaml.safe_load(stack_text)["config"]), organisation)
+
+    target.mkdir()
+    shutil.copy(stacks / new.like / "__main__.py", target / "__main__.py")
+    # Name, description and state bucket all carry the environment's name.
+    project = _replace_word((stacks / new.like / "Pulumi.yaml").read_text(), new.like, new.name)
+    (target / "Pulumi.yaml").write_text(project)
+    (target / f"Pulumi.{new.name}.yaml").write_text(stack_text)
+    written = [target / "__main__.py", target / "Pulumi.yaml", target / f"Pulumi.{new.name}.yaml"]
+
+    bootstrap = root / "bootstrap" / f"Pulumi.{new.like}.yaml"
+    if bootstrap.is_file():
+        text = _replace_word(bootstrap.read_text(), new.like, new.name)
+        written.append(root / "bootstrap" / f"Pulumi.{new.name}.yaml")
+        written[-1].write_text(text)
+    workflow = root / ".github" / "workflows" / f"{new.like}.yml"
+    if workflow.is_file():
+        written.append(workflow.with_name(f"{new.name}.yml"))
+        written[-1].write_text(_replace_word(workflow.read_text(), new.like, new.name))
+    return written
+
+
+def main(argv: Sequence[str] | None = None, root: Path = REPO_ROOT) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m platform_core.new_environment",
+        description="Add an environment as a copy of an existing one: its stack project, its "
+        "bootstrap stack file and its pipeline.",
+    )
+    parser.add_argument("name", help="the new environment, e.g. qa (lowercase, 1-12 characters)")
+    parser.add_argument(
+        "--like", required=True, help="the environment to copy; the new one takes its defaults"
+    )
+    parser.add_argument("--cost-center", help="its CostCenter tag (default: the copied one's)")
+    parser.add_argument(
+        "--vpc-cidr",
+        type=ipaddress.IPv4Network,
+        help="its VPC range (default: the first 10.N.0.0/16 no environment uses)",
+    )
+    args = parser.parse_args(argv)
+    new = NewEnvironment(args.name, args.like, args.cost_center, args.vpc_cidr)
+    try:
+        written = create_environment(new, root)
+    except ConfigError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    for path in written:
+        print(f"wrote {path.relative_to(root)}")
+    print(
+        f'\nLeft to do (README, "A new environment"):\n'
+        f"  1. bootstrap/Pulumi.{new.name}.yaml: set bootstrap:accountId (and costCenter), then\n"
+        f"     run the bootstrap for stack {new.name}.\n"
+        f"  2. In GitHub, create the environments {new.name} and {new.name}-preview with the\n"
+        "     role ARNs the bootstrap printed.\n"
+        "  3. python -m platform_core.docs   (the settings table and the environment report)"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
