@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything the monorepo needs, starting from plain Python >= 3.11:
 # Poetry (pinned, in .tools/poetry) and the locked development environment (.venv).
+# .tools/bin holds only `poetry`: with it on PATH, Pulumi's `toolchain: poetry` finds Poetry
+# (and through it .venv) without Poetry's own python and pip shadowing the system's.
 #
 # poetry.lock is the single source of truth. It is installed by exporting it to a hashed
 # requirements file and letting pip install exactly that set: pip reads any PEP 503 index or
@@ -29,6 +31,8 @@ if [[ ! -x "$POETRY_HOME/bin/poetry" ]]; then
     "poetry==$POETRY_VERSION" "poetry-plugin-export==$EXPORT_PLUGIN_VERSION"
 fi
 POETRY="$POETRY_HOME/bin/poetry"
+mkdir -p .tools/bin
+ln -sfn ../poetry/bin/poetry .tools/bin/poetry
 
 inputs=(poetry.lock pyproject.toml packages/platform_core/pyproject.toml services/processor/pyproject.toml)
 if [[ -f "$STAMP" ]] && [[ -z "$(find "${inputs[@]}" -newer "$STAMP")" ]]; then

@@ -1,4 +1,4 @@
-"""Bootstrap of the per-environment prerequisites (SPEC R-18): state, secrets key, CI roles."""
+"""Bootstrap of the per-environment prerequisites: state, secrets key, boundary, CI roles."""
 
 from trading_bootstrap.components import EnvironmentBootstrap
 from trading_bootstrap.config import BootstrapConfig, build_bootstrap_config, load_bootstrap_config

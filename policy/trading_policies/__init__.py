@@ -1,4 +1,4 @@
-"""CrossGuard policies of the trading platform (SPEC R-16), importable without a policy server."""
+"""CrossGuard policies of the trading platform, importable without a policy server."""
 
 from trading_policies.harness import Violation, evaluate
 from trading_policies.pack import PACK_NAME, POLICIES, policy_named

@@ -1,5 +1,5 @@
 """The policies of the pack, with their names and enforcement levels (all mandatory: each one
-guards a requirement of SPEC §3, and a violation must stop the deployment)."""
+guards a requirement of the platform, and a violation must stop the deployment)."""
 
 from __future__ import annotations
 
@@ -26,47 +26,46 @@ POLICIES: tuple[Policy, ...] = (
     ),
     ResourceValidationPolicy(
         name="log-group-retention",
-        description="Every CloudWatch log group sets a retention period (R-8).",
+        description="Every CloudWatch log group sets a retention period.",
         validate=resource_rules.check_log_retention,
         enforcement_level=MANDATORY,
     ),
     StackValidationPolicy(
         name="lambda-log-group-exists",
         description="Each Lambda function's log group is managed by the stack and created "
-        "before the function (R-8).",
+        "before the function.",
         validate=stack_rules.check_lambda_log_groups,
         enforcement_level=MANDATORY,
     ),
     StackValidationPolicy(
         name="s3-encrypted-and-private",
-        description="Every S3 bucket has default encryption and all four public-access "
-        "blocks (R-9).",
+        description="Every S3 bucket has default encryption and all four public-access " "blocks.",
         validate=stack_rules.check_buckets_encrypted_and_private,
         enforcement_level=MANDATORY,
     ),
     ResourceValidationPolicy(
         name="iam-no-wildcard-actions",
-        description="IAM and resource policies allow exact actions only (R-10).",
+        description="IAM and resource policies allow exact actions only.",
         validate=resource_rules.check_no_wildcard_actions,
         enforcement_level=MANDATORY,
     ),
     ResourceValidationPolicy(
         name="mandatory-tags",
         description="Every taggable resource carries Environment, ManagedBy, Project, Team and "
-        "CostCenter (R-11), counting the provider's default tags.",
+        "CostCenter, counting the provider's default tags.",
         validate=resource_rules.check_mandatory_tags,
         enforcement_level=MANDATORY,
     ),
     ResourceValidationPolicy(
         name="destroyable-non-production",
         description="Outside production nothing is protected, retained on delete or "
-        "deletion-protected, and buckets can be emptied by destroy (R-13).",
+        "deletion-protected, and buckets can be emptied by destroy.",
         validate=resource_rules.check_destroyable_outside_production,
         enforcement_level=MANDATORY,
     ),
     ResourceValidationPolicy(
         name="dynamodb-encryption",
-        description="DynamoDB tables enable server-side encryption (R-9).",
+        description="DynamoDB tables enable server-side encryption.",
         validate=resource_rules.check_dynamodb_encryption,
         enforcement_level=MANDATORY,
     ),

@@ -71,7 +71,7 @@ POLICY_DOCUMENTS: Mapping[str, tuple[str, ...]] = {
     "aws:sns/topicPolicy:TopicPolicy": ("policy",),
     "aws:kms/key:Key": ("policy",),
 }
-# Flags that make a resource refuse deletion, per type (R-13).
+# Flags that make a resource refuse deletion, per type.
 DELETION_PROTECTION: Mapping[str, str] = {
     DYNAMODB_TABLE: "deletionProtectionEnabled",
     "aws:rds/cluster:Cluster": "deletionProtection",
@@ -81,7 +81,7 @@ DELETION_PROTECTION: Mapping[str, str] = {
 
 
 def check_arm64_lambda(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    """SPEC §2: every function runs on Graviton (cheaper per GB-second than x86_64)."""
+    """Every function runs on Graviton (cheaper per GB-second than x86_64)."""
     if args.resource_type != LAMBDA_FUNCTION:
         return
     architectures = list(known(args.props, "architectures") or ["x86_64"])
@@ -94,7 +94,7 @@ def check_arm64_lambda(args: ResourceValidationArgs, report_violation: ReportVio
 
 
 def check_log_retention(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    """R-8: a log group without retention keeps (and bills) every log line forever."""
+    """A log group without retention keeps (and bills) every log line forever."""
     if args.resource_type != LOG_GROUP:
         return
     retention = known(args.props, "retentionInDays")
@@ -110,7 +110,7 @@ def check_log_retention(args: ResourceValidationArgs, report_violation: ReportVi
 def check_dynamodb_encryption(
     args: ResourceValidationArgs, report_violation: ReportViolation
 ) -> None:
-    """R-9: server-side encryption with a KMS key, switched on explicitly."""
+    """Server-side encryption with a KMS key, switched on explicitly."""
     if args.resource_type != DYNAMODB_TABLE:
         return
     encryption = known(args.props, "serverSideEncryption")
@@ -165,7 +165,7 @@ def wildcard_grants(document: Any) -> list[tuple[str, str]]:
 def check_no_wildcard_actions(
     args: ResourceValidationArgs, report_violation: ReportViolation
 ) -> None:
-    """R-10: policies list exact actions: no `*`, no `service:*`, no `service:Get*`.
+    """Policies list exact actions: no `*`, no `service:*`, no `service:Get*`.
 
     A document built from ARNs that are not known yet (first preview) is checked by `pulumi up`,
     which analyzes every resource again with its resolved inputs before creating it.
@@ -190,7 +190,7 @@ def _is_taggable(args: ResourceValidationArgs) -> bool:
 
 
 def check_mandatory_tags(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    """R-11: cost and ownership reports group by these tags; a resource without them is lost."""
+    """Cost and ownership reports group by these tags; a resource without them is lost."""
     if not _is_taggable(args):
         return
     tags = effective_tags(args.props, args.provider)
@@ -213,7 +213,7 @@ def check_mandatory_tags(args: ResourceValidationArgs, report_violation: ReportV
 def check_destroyable_outside_production(
     args: ResourceValidationArgs, report_violation: ReportViolation
 ) -> None:
-    """R-13: dev and staging can always be torn down with `pulumi destroy`.
+    """Dev and staging can always be torn down with `pulumi destroy`.
 
     `retain_on_delete` is not part of CrossGuard's resource options (pulumi-policy 1.21); it is
     checked when the options carry it (the offline renderer records it), and the mock-engine

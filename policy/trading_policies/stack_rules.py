@@ -109,7 +109,7 @@ def _public_access_problem(blocks: Sequence[PolicyResource]) -> str | None:
 def check_buckets_encrypted_and_private(
     args: StackValidationArgs, report_violation: ReportViolation
 ) -> None:
-    """R-9: every bucket has default encryption and all four public-access blocks."""
+    """Every bucket has default encryption and all four public-access blocks."""
     encryption = _by_bucket(args.resources, SSE_CONFIGURATION)
     public_access = _by_bucket(args.resources, PUBLIC_ACCESS_BLOCK)
     for bucket in args.resources:
@@ -124,7 +124,7 @@ def check_buckets_encrypted_and_private(
 
 
 def check_lambda_log_groups(args: StackValidationArgs, report_violation: ReportViolation) -> None:
-    """R-8: the function's log group is a managed resource that the function depends on.
+    """The function's log group is a managed resource that the function depends on.
 
     Otherwise Lambda creates `/aws/lambda/<name>` itself on the first invocation, with no
     retention and outside the stack, and `pulumi destroy` leaves it behind.

@@ -1,4 +1,4 @@
-"""R-18: the bootstrap program under the mock engine, per environment: state bucket, secrets
+"""The bootstrap program under the mock engine, per environment: state bucket, secrets
 key and CI roles, named as the stacks and the pipelines expect, each confined to its own
 environment."""
 

@@ -1,4 +1,4 @@
-"""R-10: the execution role's documents, parsed — exact actions, this environment's ARNs only,
+"""The execution role's documents, parsed — exact actions, this environment's ARNs only,
 inside the environment's permissions boundary."""
 
 from __future__ import annotations

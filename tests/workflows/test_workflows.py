@@ -1,9 +1,11 @@
-"""R-17: one GitHub Actions pipeline per environment, linted against the GitHub workflow schema
-(check-jsonschema's vendored copy, installed from the dev dependencies), and checked for what
-the schema cannot know: path filters, OIDC roles, approvals, concurrency, the policy pack."""
+"""One GitHub Actions pipeline per environment and a test workflow, linted against the GitHub
+workflow schema (check-jsonschema's vendored copy, installed from the dev dependencies), and
+checked for what the schema cannot know: path filters, OIDC roles, approvals, concurrency, the
+policy pack, stack creation, pinned actions and CLI, credentials that do not outlive checkout."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +20,7 @@ from tests.repository import ENVIRONMENTS, ORGANISATION
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = ROOT / ".github" / "workflows"
 REUSABLE = "pulumi-stack.yml"
+TEST = "test.yml"
 SHARED_PATHS = {"packages/**", "services/**"}
 
 
@@ -35,7 +38,7 @@ def load(name: str) -> dict[Any, Any]:
 
 def test_every_workflow_passes_the_github_workflow_schema() -> None:
     files = sorted(WORKFLOWS.glob("*.yml"))
-    assert {f.name for f in files} == {f"{env}.yml" for env in ENVIRONMENTS} | {REUSABLE}
+    assert {f.name for f in files} == {f"{env}.yml" for env in ENVIRONMENTS} | {REUSABLE, TEST}
     result = lint(*files)
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -96,7 +99,8 @@ def test_stack_job_installs_the_project_way_assumes_a_role_and_applies_the_polic
     steps = load(REUSABLE)["jobs"]["pulumi"]["steps"]
     runs = " ".join(step.get("run", "") for step in steps)
     assert "./scripts/install.sh" in runs
-    by_action = {step["uses"].split("@")[0]: step for step in steps if "uses" in step}
+    assert '"$GITHUB_WORKSPACE/.tools/bin" >> "$GITHUB_PATH"' in runs  # Poetry, for the toolchain
+    by_action = {step["uses"].split("@")[0]: step for step in steps if "uses" in step}  # the last
     credentials = by_action["aws-actions/configure-aws-credentials"]["with"]
     assert credentials["role-to-assume"] == "${{ vars.AWS_ROLE_ARN }}"
     assert not {"aws-access-key-id", "aws-secret-access-key"} & set(credentials)
@@ -107,7 +111,8 @@ def test_stack_job_installs_the_project_way_assumes_a_role_and_applies_the_polic
     assert pulumi["policyPacks"] == "${{ github.workspace }}/policy"
     assert (ROOT / "policy" / "PulumiPolicy.yaml").is_file()
     order = [step.get("uses", step.get("run", "")).split("@")[0] for step in steps]
-    assert order.index("aws-actions/configure-aws-credentials") < order.index("pulumi/actions")
+    last_pulumi = max(i for i, label in enumerate(order) if label == "pulumi/actions")
+    assert order.index("aws-actions/configure-aws-credentials") < last_pulumi
 
 
 def test_github_environments_match_the_roles_the_bootstrap_trusts() -> None:
@@ -118,3 +123,106 @@ def test_github_environments_match_the_roles_the_bootstrap_trusts() -> None:
         }, ORGANISATION, ENVIRONMENTS)  # fmt: skip
         assert config.deploy_github_environment == environment
         assert config.preview_github_environment == f"{environment}-preview"
+
+
+# Each third-party action at one release, as its repository tags it (commit of the tag).
+PINNED = {
+    "actions/checkout": ("v7.0.1", "3d3c42e5aac5ba805825da76410c181273ba90b1"),
+    "actions/setup-python": ("v7.0.0", "5fda3b95a4ea91299a34e894583c3862153e4b97"),
+    "aws-actions/configure-aws-credentials": (
+        "v6.2.3",
+        "e6de054238d6b7531b4efff3b6587d9aade6a06c",
+    ),
+    "pulumi/actions": ("v7.0.0", "8e5e406f4007fca908480587cb9893c07090f58d"),
+}
+USES = re.compile(r"^\s*(?:- )?uses: (?P<action>[^@\s]+)@(?P<ref>\S+)(?P<comment>.*)$")
+
+
+def pin_problems(text: str) -> tuple[list[str], set[str]]:
+    """Lines that use a third-party action other than at its pinned commit and tag comment,
+    and the actions seen."""
+    problems, seen = [], set()
+    for line in text.splitlines():
+        match = USES.match(line)
+        if match is None or match["action"].startswith("./"):
+            continue  # not an action, or this repository's own reusable workflow
+        action, ref, comment = match["action"], match["ref"], match["comment"].strip()
+        tag, commit = PINNED.get(action, ("?", "?"))
+        if (ref, comment) != (commit, f"# {tag}"):
+            problems.append(line.strip())
+        seen.add(action)
+    return problems, seen
+
+
+def steps_of(name: str) -> list[dict[str, Any]]:
+    return [step for job in load(name)["jobs"].values() for step in job.get("steps", [])]
+
+
+def test_third_party_actions_are_pinned_to_a_release_commit_named_in_a_comment():
+    seen: set[str] = set()
+    for path in sorted(WORKFLOWS.glob("*.yml")):
+        problems, used = pin_problems(path.read_text())
+        assert problems == [], path.name
+        seen |= used
+    assert seen == set(PINNED)
+
+
+def test_the_pin_check_rejects_tags_unknown_actions_and_wrong_comments():
+    checkout = PINNED["actions/checkout"][1]
+    text = "\n".join([
+        "      - uses: actions/checkout@v4",
+        f"      - uses: actions/checkout@{checkout} # v6.0.0",
+        f"      - uses: someone/else@{checkout} # v7.0.1",
+        f"      - uses: actions/checkout@{checkout} # v7.0.1",
+        "    uses: ./.github/workflows/pulumi-stack.yml",
+    ])  # fmt: skip
+    problems, _ = pin_problems(text)
+    assert len(problems) == 3
+
+
+def test_every_checkout_drops_its_credentials():
+    for name in (REUSABLE, TEST):
+        checkouts = [s for s in steps_of(name) if s.get("uses", "").startswith("actions/checkout@")]
+        assert checkouts, name
+        assert all(s["with"]["persist-credentials"] is False for s in checkouts), name
+
+
+def test_pulumi_cli_is_the_pinned_version_wherever_it_is_installed():
+    steps = [s for s in steps_of(REUSABLE) if s.get("uses", "").startswith("pulumi/actions@")]
+    assert [s["with"]["pulumi-version-file"] for s in steps] == [".pulumi-version"] * 2
+    assert all("pulumi-version" not in s["with"] for s in steps)
+    installer, runner = steps
+    assert "command" not in installer["with"]  # install only, before the stack is selected
+    assert (ROOT / ".pulumi-version").is_file()
+
+
+def test_a_missing_stack_is_created_before_the_pulumi_command_runs():
+    job = load(REUSABLE)["jobs"]["pulumi"]
+    # A stack created by the pipeline keeps its KMS secrets provider in its state only.
+    assert job["env"]["PULUMI_FALLBACK_TO_STATE_SECRETS_MANAGER"] == "true"
+    steps = job["steps"]
+    labels = [s.get("uses", s.get("run", "")).split("@")[0] for s in steps]
+    [select] = [i for i, s in enumerate(steps) if "scripts/select_stack.py" in s.get("run", "")]
+    credentials = labels.index("aws-actions/configure-aws-credentials")
+    command = max(i for i, label in enumerate(labels) if label == "pulumi/actions")
+    assert credentials < select < command
+    run = steps[select]["run"]
+    assert '.venv/bin/python scripts/select_stack.py "$ENVIRONMENT" --preview' in run
+    assert steps[select]["env"] == {
+        "ENVIRONMENT": "${{ inputs.environment }}",
+        "COMMAND": "${{ inputs.command }}",
+    }
+    assert (ROOT / "scripts" / "select_stack.py").is_file()
+
+
+def test_the_test_workflow_runs_readmes_test_command_on_every_pull_request_and_on_main():
+    workflow = load(TEST)
+    assert workflow["on"]["pull_request"] is None  # every pull request, no filter
+    assert workflow["on"]["push"] == {"branches": ["main"]}
+    assert workflow["permissions"] == {"contents": "read"}
+    readme = (ROOT / "README.md").read_text()
+    command = re.search(r"^(make test)\s+#", readme, re.MULTILINE)
+    assert command, "README no longer shows its test command"
+    runs = [s["run"] for s in steps_of(TEST) if "run" in s]
+    assert runs == [command.group(1)]
+    assert "make test" in (ROOT / ".ci" / "run").read_text()

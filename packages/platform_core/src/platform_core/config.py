@@ -327,8 +327,9 @@ class EnvironmentConfig:
         staging=True,
         production=False,
         may_differ=True,
-        doc="Whether destroying the stack may delete a non-empty archive bucket; production's "
-        "must be emptied by hand first, so archived data is never lost by accident.",
+        doc="Whether destroying the stack may delete the non-empty ingest and archive buckets; "
+        "production's must be emptied by hand first, so no market data (archived, or uploaded "
+        "and not processed yet) is lost by accident.",
         affects=(SetsInput("aws:s3/bucket:Bucket", "forceDestroy"),),
     )
     alarm_profile: AlarmProfile = dial(

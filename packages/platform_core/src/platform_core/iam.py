@@ -1,4 +1,4 @@
-"""The processor's execution role (R-10): exact actions on this environment's own ARNs.
+"""The processor's execution role: exact actions on this environment's own ARNs.
 
 Policy documents are plain data built by pure functions from resource ARNs, so tests parse and
 check them; the only `Resource: "*"` statements are the ones AWS allows nothing narrower for.

@@ -153,7 +153,9 @@ class TradingPlatform(PlatformComponent):
             SecureBucketArgs(
                 bucket_name=names.ingest_bucket,
                 versioning=config.s3_versioning,
-                force_destroy=True,
+                # Like the archive: uploads not processed yet, or whose events wait in the
+                # failure queue for a redrive, exist nowhere else.
+                force_destroy=config.archive_force_destroy,
             ),
             opts=self._env_options,
         )
