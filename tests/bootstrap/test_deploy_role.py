@@ -15,6 +15,7 @@ from trading_bootstrap.policies import DeployScope, deploy_policy, preview_polic
 
 from platform_core.iam import workload_boundary_policy
 from platform_core.offline import FAKE_ACCOUNT_ID, RenderedStack, render_stack
+from platform_core.organisation import Organisation
 from tests.iam.model import Decision, Request, decide
 from tests.repository import ENVIRONMENTS, ORGANISATION, STACKS_DIR
 
@@ -27,11 +28,13 @@ ACCOUNT = FAKE_ACCOUNT_ID  # the account the mock engine renders the stacks in
 IAM = f"arn:aws:iam::{ACCOUNT}"
 
 
-def scope(environment: str) -> DeployScope:
+def scope(
+    environment: str, region: str = "us-east-1", organisation: Organisation = ORGANISATION
+) -> DeployScope:
     config = build_bootstrap_config(environment, {
         "accountId": ACCOUNT, "githubOrganization": "o", "githubRepository": "r",
-        "team": "t", "costCenter": "c", "aws:region": "us-east-1",
-    }, ORGANISATION, ENVIRONMENTS)  # fmt: skip
+        "team": "t", "costCenter": "c", "aws:region": region,
+    }, organisation, ENVIRONMENTS)  # fmt: skip
     return DeployScope(config, f"arn:aws:s3:::{config.state_bucket}", "arn:aws:kms:k")
 
 
@@ -267,3 +270,24 @@ def test_state_bucket_is_ready_for_a_first_login_by_the_preview_role(
     assert (
         (layout["key"], layout["content"]) == STATE_LAYOUT == (".pulumi/meta.yaml", "version: 1\n")
     )
+
+
+# IAM's quotas, counted without whitespace: all inline policies of one role together, and one
+# managed policy (the boundary).
+ROLE_INLINE_POLICIES_MAX, MANAGED_POLICY_MAX = 10_240, 6_144
+
+
+@pytest.mark.parametrize("environment", ENVIRONMENTS)
+def test_policies_fit_iams_size_quotas_even_with_the_longest_names(environment):
+    """The longest organisation prefix allowed and a long region name: IAM would refuse a
+    bigger document at the bootstrap's `pulumi up`."""
+    longest = Organisation("x" * 24)
+    wide = scope(environment, region="ap-southeast-5", organisation=longest)
+
+    def size(document: dict[str, Any]) -> int:
+        return len(json.dumps(document, separators=(",", ":")))
+
+    for policy in (deploy_policy(wide), preview_policy(wide)):
+        assert size(policy) <= ROLE_INLINE_POLICIES_MAX
+    boundary = workload_boundary_policy(environment, "ap-southeast-5", ACCOUNT, longest)
+    assert size(boundary) <= MANAGED_POLICY_MAX
