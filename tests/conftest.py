@@ -17,6 +17,26 @@ from platform_core.offline import RenderedStack, render_stack
 from platform_core.stack_files import read_stack_config
 from tests.repository import ENVIRONMENTS, ORGANISATION, STACKS_DIR
 
+# Tests are organised by kind, one directory each, and marked with it (`pytest -m unit`):
+KINDS = {
+    "unit": "pure functions and documents: no engine, no emulator (milliseconds)",
+    "render": "the real Pulumi programs under the mock engine",
+    "integration": "the real handler and tools against the AWS emulator on 127.0.0.1",
+    "e2e": "the repository's commands run as subprocesses",
+}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for kind, description in KINDS.items():
+        config.addinivalue_line("markers", f"{kind}: {description}")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        kind = Path(item.path).relative_to(Path(__file__).parent).parts[0]
+        if kind in KINDS:
+            item.add_marker(kind)
+
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     for environment in ENVIRONMENTS:
