@@ -53,7 +53,7 @@ def test_every_difference_is_explained_by_the_dial_that_causes_it(rendered_stack
         "platform:vpcCidr",
         "platform:alarmProfile",
         "platform:reservedConcurrency",
-        "platform:archiveForceDestroy",
+        "platform:bucketsForceDestroy",
         "platform:pointInTimeRecovery",
         "platform:dynamodbOnDemandMaxUnits",
     }

@@ -41,7 +41,7 @@ SPECIFIED = [
     ("dynamodb_on_demand_max_units", None, 50, None),
     ("dynamodb_autoscaling", None, None, AutoscalingRange(5, 100, 70)),
     ("egress_mode", EgressMode.NONE, EgressMode.NONE, EgressMode.NONE),
-    ("archive_force_destroy", True, True, False),
+    ("buckets_force_destroy", True, True, False),
     ("lambda_timeout_seconds", 60, 60, 60),
     ("async_max_retry_attempts", 2, 2, 2),
     ("async_max_event_age_seconds", 3600, 3600, 3600),

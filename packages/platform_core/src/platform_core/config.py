@@ -320,8 +320,8 @@ class EnvironmentConfig:
         "Standard.",
         affects=(Creates("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"),),
     )
-    archive_force_destroy: bool = dial(
-        "archiveForceDestroy",
+    buckets_force_destroy: bool = dial(
+        "bucketsForceDestroy",
         Boolean(),
         dev=True,
         staging=True,

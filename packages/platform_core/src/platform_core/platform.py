@@ -155,7 +155,7 @@ class TradingPlatform(PlatformComponent):
                 versioning=config.s3_versioning,
                 # Like the archive: uploads not processed yet, or whose events wait in the
                 # failure queue for a redrive, exist nowhere else.
-                force_destroy=config.archive_force_destroy,
+                force_destroy=config.buckets_force_destroy,
             ),
             opts=self._env_options,
         )
@@ -164,7 +164,7 @@ class TradingPlatform(PlatformComponent):
             SecureBucketArgs(
                 bucket_name=names.archive_bucket,
                 versioning=config.s3_versioning,
-                force_destroy=config.archive_force_destroy,
+                force_destroy=config.buckets_force_destroy,
                 glacier_after_days=config.archive_glacier_after_days,
             ),
             opts=self._env_options,
