@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import tomllib
 from pathlib import Path
@@ -52,10 +51,14 @@ def pulumi_programs() -> dict[Path, dict[str, Any]]:
     return found
 
 
-def path_without_poetry() -> str:
-    """The test's PATH, minus any directory that has a `poetry`: the set-up must provide it."""
-    kept = [d for d in os.environ["PATH"].split(os.pathsep) if not (Path(d) / "poetry").exists()]
-    return os.pathsep.join(kept)
+def shadowed_path(directory: Path) -> str:
+    """The test's PATH behind a `poetry` that only fails: whatever Poetry this machine has, the
+    set-up must put its own in front for the checks to pass."""
+    directory.mkdir()
+    shadow = directory / "poetry"
+    shadow.write_text("#!/bin/sh\necho 'not the Poetry of this repository' >&2\nexit 127\n")
+    shadow.chmod(0o755)
+    return os.pathsep.join([str(directory), os.environ["PATH"]])
 
 
 def version(text: str) -> tuple[int, ...]:
@@ -74,8 +77,10 @@ def test_every_pulumi_program_uses_the_poetry_toolchain():
 def after_setup(tmp_path_factory) -> dict[str, str]:
     """README's block run in a fresh shell and a fresh home, then what Pulumi would do."""
     home = tmp_path_factory.mktemp("home")
-    base_path = path_without_poetry()
-    assert shutil.which("poetry", path=base_path) is None
+    base_path = shadowed_path(tmp_path_factory.mktemp("shadow") / "bin")
+    before = subprocess.run(["poetry", "--version"], env={"PATH": base_path}, check=False,
+                            capture_output=True, text=True)  # fmt: skip
+    assert before.returncode == 127, before
     programs = sorted(pulumi_programs())
     probes = "\n".join(
         f'echo "env {directory}=$(cd {directory} && poetry env info --path)"'

@@ -21,7 +21,12 @@ ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = ROOT / ".github" / "workflows"
 REUSABLE = "pulumi-stack.yml"
 TEST = "test.yml"
-SHARED_PATHS = {"packages/**", "services/**"}
+# What every environment's deploy depends on besides its own stack directory: the shared code,
+# the locked environment, the helpers the pipeline runs and the Pulumi CLI it installs.
+SHARED_PATHS = {
+    "packages/**", "services/**", "policy/**", "pyproject.toml", "poetry.lock", "scripts/**",
+    ".pulumi-version",
+}  # fmt: skip
 
 
 def lint(*files: Path) -> subprocess.CompletedProcess[str]:
