@@ -291,3 +291,13 @@ def test_policies_fit_iams_size_quotas_even_with_the_longest_names(environment):
         assert size(policy) <= ROLE_INLINE_POLICIES_MAX
     boundary = workload_boundary_policy(environment, "ap-southeast-5", ACCOUNT, longest)
     assert size(boundary) <= MANAGED_POLICY_MAX
+
+
+@pytest.mark.parametrize("environment", ENVIRONMENTS)
+def test_bootstrap_and_stack_agree_on_the_region(
+    rendered_stacks, rendered_bootstraps: Mapping[str, RenderedStack], environment: str
+) -> None:
+    """The deploy role and the boundary name ARNs of the bootstrap's region: a stack deployed
+    elsewhere would be refused everything."""
+    bootstrap_region = rendered_bootstraps[environment].one("pulumi:providers:aws").inputs["region"]
+    assert rendered_stacks[environment].outputs["region"] == bootstrap_region
