@@ -85,7 +85,8 @@ BOUNDED_ROLE_ACTIONS = (
 # The rest of the role's life cycle; none of these can change what the role may do.
 ROLE_ACTIONS = (
     "iam:DeleteRole", "iam:GetRole", "iam:GetRolePolicy", "iam:ListAttachedRolePolicies",
-    "iam:ListInstanceProfilesForRole", "iam:ListRolePolicies", "iam:TagRole", "iam:UntagRole",
+    "iam:ListInstanceProfilesForRole", "iam:ListRolePolicies", "iam:ListRoleTags",
+    "iam:TagRole", "iam:UntagRole",
     "iam:UpdateAssumeRolePolicy", "iam:UpdateRole", "iam:UpdateRoleDescription",
 )  # fmt: skip
 # Every IAM action that can set, change or drop a role's permissions, or its boundary: denied
