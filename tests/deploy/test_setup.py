@@ -145,6 +145,9 @@ def test_readme_states_the_pulumi_minimum_and_ci_pins_a_release_above_it():
     lock = tomllib.loads((ROOT / "poetry.lock").read_text())
     [sdk] = [p["version"] for p in lock["package"] if p["name"] == "pulumi"]
     assert pinned == sdk  # the CLI is the release of the SDK the programs import
+    # 3.221 still hangs loading a pack built on pulumi-policy 1.18.1 or older (fixed in 3.222).
+    [policy_sdk] = [p["version"] for p in lock["package"] if p["name"] == "pulumi-policy"]
+    assert version(policy_sdk) > (1, 18, 1)
 
 
 def test_readme_states_the_python_the_repository_requires():
