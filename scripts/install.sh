@@ -32,7 +32,9 @@ if [[ ! -x "$POETRY_HOME/bin/poetry" ]]; then
 fi
 POETRY="$POETRY_HOME/bin/poetry"
 mkdir -p .tools/bin
-ln -sfn ../poetry/bin/poetry .tools/bin/poetry
+if [[ "$(readlink .tools/bin/poetry)" != "../poetry/bin/poetry" ]]; then
+  ln -sfn ../poetry/bin/poetry .tools/bin/poetry
+fi
 
 inputs=(poetry.lock pyproject.toml packages/platform_core/pyproject.toml services/processor/pyproject.toml)
 if [[ -f "$STAMP" ]] && [[ -z "$(find "${inputs[@]}" -newer "$STAMP")" ]]; then
