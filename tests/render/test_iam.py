@@ -12,8 +12,8 @@ import pytest
 
 from platform_core.iam import permissions_boundary_arn, workload_boundary_policy
 from platform_core.offline import FAKE_ACCOUNT_ID, render_stack
-from tests.iam.model import Decision, Request, decide, grants
-from tests.iam.reference import has_resource_level_permissions
+from tests.render.iam.model import Decision, Request, decide, grants
+from tests.render.iam.reference import has_resource_level_permissions
 from tests.repository import ENVIRONMENTS, ORGANISATION
 
 ORG = ORGANISATION.prefix

@@ -15,7 +15,7 @@ from platform_core.environments import discover_environments
 from platform_core.new_environment import main
 from platform_core.offline import render_stack
 from platform_core.organisation import backend_problems, find_organisation
-from tests.policy.views import resource_view, stack_view
+from tests.render.policy.views import resource_view, stack_view
 from tests.repository import ENVIRONMENTS, REPO_ROOT
 
 

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 import pytest
 
-from tests.iam.lint import Document, Finding, documents, lint, lint_all
+from tests.render.iam.lint import Document, Finding, documents, lint, lint_all
 from tests.repository import ENVIRONMENTS
 
 BOOTSTRAP, STACK = "bootstrap", "stack"

@@ -1,6 +1,6 @@
 """The CI roles asked concrete questions: what the deploy role of one environment may do to
 roles, the boundary, its own role, autoscaling alarms and every resource the stack creates —
-and what the preview role may not. Answers come from `tests.iam.model` (IAM's evaluation)."""
+and what the preview role may not. Answers come from `tests.render.iam.model` (IAM's evaluation)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from trading_bootstrap.policies import DeployScope, deploy_policy, preview_polic
 from platform_core.iam import workload_boundary_policy
 from platform_core.offline import FAKE_ACCOUNT_ID, RenderedStack, render_stack
 from platform_core.organisation import Organisation
-from tests.iam.model import Decision, Request, decide
+from tests.render.iam.model import Decision, Request, decide
 from tests.repository import ENVIRONMENTS, ORGANISATION, STACKS_DIR
 
 ALLOWED, IMPLICIT, EXPLICIT = (

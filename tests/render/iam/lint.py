@@ -14,7 +14,7 @@ from typing import Any
 from trading_policies.resource_rules import POLICY_DOCUMENTS, policy_documents
 
 from platform_core.offline import RenderedStack
-from tests.iam.reference import parliament
+from tests.render.iam.reference import parliament
 
 __all__ = ["Document", "Finding", "documents", "lint", "lint_all"]
 

@@ -14,7 +14,7 @@ from trading_policies import Violation, evaluate, policy_named
 from trading_policies.resource_rules import wildcard_grants
 
 from platform_core.offline import RenderedStack
-from tests.policy.views import (
+from tests.render.policy.views import (
     DEV_TAGS,
     resource_args,
     resource_view,

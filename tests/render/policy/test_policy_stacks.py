@@ -17,7 +17,7 @@ from trading_policies import PACK_NAME, POLICIES, evaluate
 from trading_policies.resource_rules import TAGGABLE_TYPES
 
 from platform_core.offline import RenderedStack
-from tests.policy.views import resource_view, stack_view
+from tests.render.policy.views import resource_view, stack_view
 from tests.repository import ENVIRONMENTS, REPO_ROOT
 
 POLICY_DIR = REPO_ROOT / "policy"

@@ -1,4 +1,4 @@
-"""Fixtures of the bootstrap tests: the real bootstrap program rendered per environment."""
+"""The real programs rendered once: every stack and every environment's bootstrap."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from collections.abc import Mapping
 import pytest
 
 from platform_core.offline import RenderedStack
-from tests.bootstrap.rendering import render_bootstrap
+from tests.render.bootstrap.rendering import render_bootstrap
 from tests.repository import ENVIRONMENTS
 
 
 @pytest.fixture(scope="session")
-def rendered_bootstraps() -> Mapping[str, RenderedStack]:
+def bootstraps() -> Mapping[str, RenderedStack]:
     return {environment: render_bootstrap(environment) for environment in ENVIRONMENTS}

@@ -16,9 +16,9 @@ from trading_policies import POLICIES, evaluate
 
 from platform_core import ConfigError
 from platform_core.offline import RegisteredResource, RenderedStack
-from tests.bootstrap.rendering import render_bootstrap
-from tests.iam.reference import has_resource_level_permissions
-from tests.policy.views import resource_view, stack_view
+from tests.render.bootstrap.rendering import render_bootstrap
+from tests.render.iam.reference import has_resource_level_permissions
+from tests.render.policy.views import resource_view, stack_view
 from tests.repository import ENVIRONMENTS, ORGANISATION
 from tests.repository import REPO_ROOT as ROOT
 

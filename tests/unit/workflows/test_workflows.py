@@ -15,9 +15,9 @@ import pytest
 import yaml
 from trading_bootstrap import build_bootstrap_config
 
-from tests.repository import ENVIRONMENTS, ORGANISATION
+from tests.repository import ENVIRONMENTS, ORGANISATION, REPO_ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = REPO_ROOT
 WORKFLOWS = ROOT / ".github" / "workflows"
 REUSABLE = "pulumi-stack.yml"
 TEST = "test.yml"
