@@ -64,6 +64,12 @@ POLICIES: tuple[Policy, ...] = (
         enforcement_level=MANDATORY,
     ),
     ResourceValidationPolicy(
+        name="rds-encrypted-and-private",
+        description="Databases encrypt their storage and are not publicly accessible.",
+        validate=resource_rules.check_rds_encrypted_and_private,
+        enforcement_level=MANDATORY,
+    ),
+    ResourceValidationPolicy(
         name="dynamodb-encryption",
         description="DynamoDB tables enable server-side encryption.",
         validate=resource_rules.check_dynamodb_encryption,

@@ -20,6 +20,13 @@ __all__ = [
 ]
 
 UNKNOWN_ENVIRONMENT = "<unknown>"
+# The input holding the physical name, where it is not `name`.
+_PHYSICAL_NAME = {
+    "aws:s3/bucket:Bucket": "bucket",
+    "aws:rds/cluster:Cluster": "clusterIdentifier",
+    "aws:rds/clusterInstance:ClusterInstance": "identifier",
+    "aws:rds/instance:Instance": "identifier",
+}
 
 
 def decoded(value: Any) -> Any:
@@ -80,7 +87,7 @@ def known(props: Mapping[str, Any], key: str) -> Any:
 
 def label(resource_type: str, name: str, props: Mapping[str, Any]) -> str:
     """How a message names a resource: type, logical name and physical name when known."""
-    key = "bucket" if resource_type == "aws:s3/bucket:Bucket" else "name"
+    key = _PHYSICAL_NAME.get(resource_type, "name")
     physical = known(props, key)
     suffix = f" ({physical})" if isinstance(physical, str) and physical != name else ""
     return f"{resource_type} '{name}'{suffix}"

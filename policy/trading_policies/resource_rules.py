@@ -21,6 +21,7 @@ __all__ = [
     "check_log_retention",
     "check_mandatory_tags",
     "check_no_wildcard_actions",
+    "check_rds_encrypted_and_private",
     "policy_documents",
     "wildcard_grants",
 ]
@@ -29,6 +30,9 @@ LAMBDA_FUNCTION = "aws:lambda/function:Function"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 DYNAMODB_TABLE = "aws:dynamodb/table:Table"
 BUCKET = "aws:s3/bucket:Bucket"
+RDS_CLUSTER = "aws:rds/cluster:Cluster"
+RDS_CLUSTER_INSTANCE = "aws:rds/clusterInstance:ClusterInstance"
+RDS_INSTANCE = "aws:rds/instance:Instance"
 PRODUCTION = "production"
 
 # AWS resource types that accept tags (kept honest by a test that asks the pulumi_aws SDK).
@@ -52,6 +56,10 @@ TAGGABLE_TYPES = frozenset({
     "aws:iam/role:Role",
     "aws:kms/key:Key",
     "aws:lambda/function:Function",
+    "aws:rds/cluster:Cluster",
+    "aws:rds/clusterInstance:ClusterInstance",
+    "aws:rds/instance:Instance",
+    "aws:rds/subnetGroup:SubnetGroup",
     "aws:s3/bucket:Bucket",
     "aws:sns/topic:Topic",
     "aws:sqs/queue:Queue",
@@ -74,10 +82,13 @@ POLICY_DOCUMENTS: Mapping[str, tuple[str, ...]] = {
 # Flags that make a resource refuse deletion, per type.
 DELETION_PROTECTION: Mapping[str, str] = {
     DYNAMODB_TABLE: "deletionProtectionEnabled",
-    "aws:rds/cluster:Cluster": "deletionProtection",
-    "aws:rds/instance:Instance": "deletionProtection",
+    RDS_CLUSTER: "deletionProtection",
+    RDS_INSTANCE: "deletionProtection",
     "aws:lb/loadBalancer:LoadBalancer": "enableDeletionProtection",
 }
+# Types whose deletion takes a final snapshot unless told not to: outside production the
+# snapshot would outlive the environment (and a second destroy would find its name taken).
+FINAL_SNAPSHOT_TYPES = frozenset({RDS_CLUSTER, RDS_INSTANCE})
 
 
 def check_arm64_lambda(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
@@ -118,6 +129,30 @@ def check_dynamodb_encryption(
         report_violation(
             f"{label(args.resource_type, args.name, args.props)} does not enable "
             "serverSideEncryption; required: serverSideEncryption.enabled = true",
+            None,
+        )
+
+
+def check_rds_encrypted_and_private(
+    args: ResourceValidationArgs, report_violation: ReportViolation
+) -> None:
+    """Databases encrypt their storage and have no public address.
+
+    Encryption can only be chosen when a cluster is created, so it is checked before it is.
+    """
+    what = label(args.resource_type, args.name, args.props)
+    stores = args.resource_type in (RDS_CLUSTER, RDS_INSTANCE)
+    if stores and known(args.props, "storageEncrypted") is not True:
+        report_violation(
+            f"{what} does not set storageEncrypted; required: storageEncrypted = true "
+            "(it cannot be turned on after creation)",
+            None,
+        )
+    serves = args.resource_type in (RDS_CLUSTER_INSTANCE, RDS_INSTANCE)
+    if serves and known(args.props, "publiclyAccessible") is True:
+        report_violation(
+            f"{what} is publiclyAccessible; required: publiclyAccessible = false "
+            "(the database is reached from inside the VPC only)",
             None,
         )
 
@@ -231,6 +266,15 @@ def check_destroyable_outside_production(
     flag = DELETION_PROTECTION.get(args.resource_type)
     if flag is not None and known(args.props, flag) is True:
         report_violation(f"{what} {where} sets {flag}; required: {flag} = false", None)
+    if (
+        args.resource_type in FINAL_SNAPSHOT_TYPES
+        and known(args.props, "skipFinalSnapshot") is not True
+    ):
+        report_violation(
+            f"{what} {where} does not set skipFinalSnapshot; required: skipFinalSnapshot = true "
+            "so `pulumi destroy` leaves no snapshot behind",
+            None,
+        )
     if args.resource_type == BUCKET and known(args.props, "forceDestroy") is not True:
         report_violation(
             f"{what} {where} does not set forceDestroy; required: forceDestroy = true so "

@@ -27,6 +27,7 @@ from local_platform.delivery import object_created_event
 from local_platform.emulator import EmulatorError, running_emulator
 from local_platform.provision import LocalEnvironment, provision
 from platform_core import PlatformError, discover_environments
+from platform_core.database import not_emulated
 from platform_core.offline import RenderError, render_stack
 
 __all__ = ["DEFAULT_SAMPLE", "LocalRun", "main", "run"]
@@ -106,6 +107,7 @@ def run(environment: str, sample: Path, port: int, region: str, out: TextIO) -> 
     progress = Progress(out)
     with progress(f"rendering stacks/{environment} (Pulumi mock engine)", result.timings, "render"):
         stack = render_stack(REPO_ROOT / "stacks" / environment)
+    out.writelines(not_emulated(stack))
     with ExitStack() as cleanup:  # the emulator stops whatever happens below
         with progress("starting the AWS emulator on 127.0.0.1", result.timings, "emulator"):
             emulator = cleanup.enter_context(running_emulator(port, region))

@@ -30,6 +30,7 @@ EXPECTED_POLICIES = {
     "mandatory-tags",
     "destroyable-non-production",
     "dynamodb-encryption",
+    "rds-encrypted-and-private",
 }
 # Types each policy must find in every environment, so "no violation" means "checked and fine".
 SUBJECTS = {

@@ -14,6 +14,8 @@ from platform_core.artifact import LambdaArtifact
 from platform_core.component import PlatformComponent
 from processor.contract import (
     ENV_ARCHIVE_BUCKET,
+    ENV_DATABASE_ENDPOINT,
+    ENV_DATABASE_SECRET_ARN,
     ENV_ENVIRONMENT,
     ENV_TABLE_NAME,
     FAILURE_QUEUE_RETENTION_S,
@@ -21,9 +23,17 @@ from processor.contract import (
     INGEST_PREFIX,
 )
 
-__all__ = ["FailureQueue", "Processor", "ProcessorArgs"]
+__all__ = ["DatabaseConnection", "FailureQueue", "Processor", "ProcessorArgs"]
 
 ARCHITECTURE = "arm64"
+
+
+@dataclass(frozen=True)
+class DatabaseConnection:
+    """Where the function finds the database: its endpoint and its credentials' secret."""
+
+    endpoint: pulumi.Input[str]
+    secret_arn: pulumi.Input[str]
 
 
 @dataclass(frozen=True)
@@ -48,6 +58,7 @@ class ProcessorArgs:
     ingest_bucket: aws.s3.Bucket
     account_id: pulumi.Input[str]
     failure_queue_arn: pulumi.Input[str]
+    database: DatabaseConnection | None = None
 
 
 class FailureQueue(PlatformComponent):
@@ -104,13 +115,7 @@ class Processor(PlatformComponent):
             reserved_concurrent_executions=(
                 args.reserved_concurrency if args.reserved_concurrency is not None else -1
             ),
-            environment=aws.lambda_.FunctionEnvironmentArgs(
-                variables={
-                    ENV_TABLE_NAME: args.table_name,
-                    ENV_ARCHIVE_BUCKET: args.archive_bucket_name,
-                    ENV_ENVIRONMENT: args.environment,
-                }
-            ),
+            environment=aws.lambda_.FunctionEnvironmentArgs(variables=self._variables(args)),
             vpc_config=aws.lambda_.FunctionVpcConfigArgs(
                 subnet_ids=list(args.subnet_ids), security_group_ids=[args.security_group_id]
             ),
@@ -126,6 +131,18 @@ class Processor(PlatformComponent):
             # The log group and the role's permissions exist before the first invocation.
             opts=self.child_options(depends_on=[args.log_group, args.role_policy]),
         )
+
+    @staticmethod
+    def _variables(args: ProcessorArgs) -> dict[str, pulumi.Input[str]]:
+        variables: dict[str, pulumi.Input[str]] = {
+            ENV_TABLE_NAME: args.table_name,
+            ENV_ARCHIVE_BUCKET: args.archive_bucket_name,
+            ENV_ENVIRONMENT: args.environment,
+        }
+        if args.database is not None:
+            variables[ENV_DATABASE_ENDPOINT] = args.database.endpoint
+            variables[ENV_DATABASE_SECRET_ARN] = args.database.secret_arn
+        return variables
 
     def _retry_policy(self, args: ProcessorArgs) -> None:
         """Bounded retries of asynchronous events, then the failure queue."""

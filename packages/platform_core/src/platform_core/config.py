@@ -27,6 +27,8 @@ from platform_core.parsers import (
     AccountIds,
     Boolean,
     Choice,
+    DbInstanceClass,
+    EngineVersion,
     IntegerRange,
     Ipv4Network,
     OrNone,
@@ -46,6 +48,8 @@ __all__ = [
     "AlarmThresholds",
     "AutoscalingRange",
     "BillingMode",
+    "DatabaseEngine",
+    "DatabaseSettings",
     "EgressMode",
     "EnvironmentConfig",
 ]
@@ -64,6 +68,13 @@ class EgressMode(StrEnum):
     NONE = "none"
     NAT_GATEWAY = "nat-gateway"
     NAT_INSTANCE = "nat-instance"
+
+
+class DatabaseEngine(StrEnum):
+    """The optional relational database: none, or an Aurora PostgreSQL cluster."""
+
+    NONE = "none"
+    AURORA_POSTGRESQL = "aurora-postgresql"
 
 
 class AlarmProfile(StrEnum):
@@ -92,6 +103,8 @@ class AlarmThresholds:
     duration_percent_of_timeout: int
     table_throttle_events: int
     failed_events: int
+    #: Highest CPU utilisation of any database instance (where there is a database).
+    database_cpu_percent: int
 
 
 ALARM_THRESHOLDS: Mapping[AlarmProfile, AlarmThresholds] = {
@@ -103,6 +116,7 @@ ALARM_THRESHOLDS: Mapping[AlarmProfile, AlarmThresholds] = {
         duration_percent_of_timeout=90,
         table_throttle_events=50,
         failed_events=10,
+        database_cpu_percent=90,
     ),
     AlarmProfile.STRICT: AlarmThresholds(
         period_seconds=60,
@@ -112,6 +126,7 @@ ALARM_THRESHOLDS: Mapping[AlarmProfile, AlarmThresholds] = {
         duration_percent_of_timeout=75,
         table_throttle_events=1,
         failed_events=1,
+        database_cpu_percent=80,
     ),
 }
 
@@ -123,6 +138,22 @@ _SCALING_POLICY = "aws:appautoscaling/policy:Policy"
 _ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 _SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
 _INVOKE_CONFIG = "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig"
+_DB_CLUSTER = "aws:rds/cluster:Cluster"
+_DB_INSTANCE = "aws:rds/clusterInstance:ClusterInstance"
+# Aurora PostgreSQL, chosen in README ("The optional database"), with its sources.
+DATABASE_ENGINE_VERSION: Final = "17.6"
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    """The database's dials, together: what the `Database` component is built from."""
+
+    engine: DatabaseEngine
+    engine_version: str
+    instance_class: str
+    instance_count: int
+    backup_retention_days: int
+    deletion_protection: bool
 
 
 @dataclass(frozen=True)
@@ -402,6 +433,82 @@ class EnvironmentConfig:
         affects=(SetsInput(_INVOKE_CONFIG, "maximumEventAgeInSeconds"),),
     )
 
+    database: DatabaseEngine = dial(
+        "database",
+        Choice(DatabaseEngine),
+        everywhere=DatabaseEngine.NONE,
+        may_differ=True,
+        doc="An optional relational database for the function: none, or an Aurora PostgreSQL "
+        "cluster in the private subnets whose endpoint and credentials' secret the function "
+        "gets.",
+        affects=(
+            Creates("platform:index:Database"),
+            Creates(_DB_CLUSTER),
+            Creates("aws:rds/subnetGroup:SubnetGroup"),
+            Creates(_DB_INSTANCE, "instance-1"),
+            Creates(_SECURITY_GROUP, "database-security-group"),
+            Creates("aws:ec2/securityGroupRule:SecurityGroupRule", "database-from-function"),
+            SetsInput(_SECURITY_GROUP, "egress*"),
+            SetsInput(_FUNCTION, "environment.variables.DATABASE_*"),
+            SetsInput("aws:iam/rolePolicy:RolePolicy", "policy.Statement[ReadDatabaseSecret]*"),
+        ),
+    )
+    database_engine_version: str = dial(
+        "databaseEngineVersion",
+        EngineVersion(),
+        everywhere=DATABASE_ENGINE_VERSION,
+        may_differ=True,
+        doc="Aurora PostgreSQL version of the database (quote it in YAML). Environments may "
+        "differ while an upgrade moves through them; RDS applies no minor upgrade by itself.",
+        affects=(SetsInput(_DB_CLUSTER, "engineVersion"), SetsInput(_DB_INSTANCE, "engineVersion")),
+    )
+    database_instance_count: int = dial(
+        "databaseInstanceCount",
+        IntegerRange(1, 16, "instances"),
+        dev=1,
+        staging=1,
+        production=2,
+        may_differ=True,
+        doc="Instances of the database: one writer, the rest readers it fails over to.",
+        affects=(Creates(_DB_INSTANCE),),
+    )
+    database_instance_class: str = dial(
+        "databaseInstanceClass",
+        DbInstanceClass(),
+        dev="db.t4g.medium",
+        staging="db.r6g.large",
+        production="db.r6g.xlarge",
+        may_differ=True,
+        doc="Instance class of every database instance (Graviton successors of the "
+        "db.t3.medium, db.r5.large and db.r5.xlarge first asked for; README says why).",
+        affects=(SetsInput(_DB_INSTANCE, "instanceClass"),),
+    )
+    database_backup_retention_days: int = dial(
+        "databaseBackupRetentionDays",
+        IntegerRange(1, 35, "days"),
+        dev=1,
+        staging=7,
+        production=30,
+        may_differ=True,
+        doc="Days of automated database backups (point-in-time restore within them).",
+        affects=(SetsInput(_DB_CLUSTER, "backupRetentionPeriod"),),
+    )
+    database_deletion_protection: bool = dial(
+        "databaseDeletionProtection",
+        Boolean(),
+        dev=False,
+        staging=False,
+        production=True,
+        may_differ=True,
+        doc="Whether the database refuses deletion and leaves a final snapshot when destroyed; "
+        "elsewhere it is deleted without one, so the environment stays destroyable.",
+        affects=(
+            SetsInput(_DB_CLUSTER, "deletionProtection"),
+            SetsInput(_DB_CLUSTER, "skipFinalSnapshot"),
+            SetsInput(_DB_CLUSTER, "finalSnapshotIdentifier"),
+        ),
+    )
+
     @property
     def tags(self) -> Mapping[str, str]:
         return mandatory_tags(self.environment, self.project, self.team, self.cost_center)
@@ -424,6 +531,20 @@ class EnvironmentConfig:
     @property
     def lambda_runtime(self) -> str:
         return LAMBDA_RUNTIME
+
+    @property
+    def database_settings(self) -> DatabaseSettings | None:
+        """The database's settings; None where there is no database."""
+        if self.database is DatabaseEngine.NONE:
+            return None
+        return DatabaseSettings(
+            self.database,
+            self.database_engine_version,
+            self.database_instance_class,
+            self.database_instance_count,
+            self.database_backup_retention_days,
+            self.database_deletion_protection,
+        )
 
 
 #: The dials by field name, in the table's order.

@@ -55,6 +55,11 @@ NETWORK_INTERFACE_RESOURCES = ("network-interface", "security-group", "subnet")
 VPC_DESCRIBE_ACTIONS = ("ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets")
 VPC_ACTIONS = NETWORK_INTERFACE_ACTIONS + VPC_DESCRIBE_ACTIONS
 XRAY_ACTIONS = ("xray:PutTelemetryRecords", "xray:PutTraceSegments")
+# The database's credentials: RDS keeps them in a secret encrypted with the AWS-managed key
+# aws/secretsmanager, whose key policy already lets the account decrypt through Secrets Manager.
+DATABASE_SECRET_ACTIONS = ("secretsmanager:GetSecretValue",)
+#: The tag RDS puts on every secret it manages, naming the cluster the secret belongs to.
+DATABASE_SECRET_CLUSTER_TAG = "aws:rds:primaryDBClusterArn"
 # Actions that support no resource-level permissions (AWS's Service Authorization Reference).
 UNSCOPABLE_ACTIONS = VPC_DESCRIBE_ACTIONS + XRAY_ACTIONS
 
@@ -84,6 +89,11 @@ class ProcessorAccess:
     region: str
     account_id: str
     tracing: bool
+    #: The secret of the database's credentials, where there is a database.
+    database_secret_arn: str | None = None
+    #: Narrows `database_secret_arn` (then a pattern) to the secrets RDS manages for the
+    #: clusters this ARN pattern matches: secret names carry no cluster name, their tag does.
+    database_cluster_arn: str | None = None
 
 
 def lambda_trust_policy() -> dict[str, Any]:
@@ -167,7 +177,22 @@ def processor_policy(access: ProcessorAccess) -> dict[str, Any]:
                 "Resource": "*",
             }
         )
+    if access.database_secret_arn is not None:
+        statements.append(_database_secret_statement(access))
     return {"Version": "2012-10-17", "Statement": statements}
+
+
+def _database_secret_statement(access: ProcessorAccess) -> dict[str, Any]:
+    statement: dict[str, Any] = {
+        "Sid": "ReadDatabaseSecret",
+        "Effect": "Allow",
+        "Action": list(DATABASE_SECRET_ACTIONS),
+        "Resource": [access.database_secret_arn],
+    }
+    if access.database_cluster_arn is not None:
+        tag = f"secretsmanager:ResourceTag/{DATABASE_SECRET_CLUSTER_TAG}"
+        statement["Condition"] = {"StringLike": {tag: access.database_cluster_arn}}
+    return statement
 
 
 def workload_boundary_policy(
@@ -176,10 +201,11 @@ def workload_boundary_policy(
     """The most any role of `environment` may do: the function's own grants, over every copy.
 
     It is `processor_policy` with each resource widened to a name pattern that matches the
-    environment's resources with or without an `environmentSuffix`, and with tracing on, so a
-    function role is always inside it and nothing else is. Growing the function's grants means
-    growing this too, by running the bootstrap again, which is the point: the pipeline alone
-    cannot.
+    environment's resources with or without an `environmentSuffix`, with tracing on and with a
+    database (its secret: any that RDS manages for the environment's clusters, recognised by the
+    tag RDS puts on it), so a function role is always inside it and nothing else is. Growing
+    the function's grants means growing this too, by running the bootstrap again, which is the
+    point: the pipeline alone cannot.
     """
     names = ResourceNames.derive(environment, region, None, organisation)
 
@@ -195,6 +221,9 @@ def workload_boundary_policy(
         region=region,
         account_id=account_id,
         tracing=True,
+        # RDS names the secret it manages `rds!cluster-<cluster resource id>-<random>`.
+        database_secret_arn=arn("secretsmanager", "secret:rds!cluster-*"),
+        database_cluster_arn=arn("rds", f"cluster:{names.database}*"),
     )
     return processor_policy(every_copy)
 
@@ -212,6 +241,8 @@ class ProcessorRoleArgs:
     tracing: bool
     # The ARN of the environment's boundary (`permissions_boundary_arn`).
     permissions_boundary: pulumi.Input[str]
+    #: The database's credentials secret, where there is a database.
+    database_secret_arn: pulumi.Input[str] | None = None
 
 
 class ProcessorRole(PlatformComponent):
@@ -240,6 +271,7 @@ class ProcessorRole(PlatformComponent):
             args.archive_bucket_arn,
             args.failure_queue_arn,
             args.account_id,
+            args.database_secret_arn,
         ).apply(lambda values: json.dumps(processor_policy(self._access(values, args))))
         self.policy = aws.iam.RolePolicy(
             self.child_name("policy"),
@@ -251,8 +283,16 @@ class ProcessorRole(PlatformComponent):
         self.register_outputs({"role_arn": self.role.arn})
 
     @staticmethod
-    def _access(values: list[str], args: ProcessorRoleArgs) -> ProcessorAccess:
-        log_group, table, ingest, archive, queue, account_id = values
+    def _access(values: list[Any], args: ProcessorRoleArgs) -> ProcessorAccess:
+        log_group, table, ingest, archive, queue, account_id, secret = values
         return ProcessorAccess(
-            log_group, table, ingest, archive, queue, args.region, account_id, args.tracing
+            log_group,
+            table,
+            ingest,
+            archive,
+            queue,
+            args.region,
+            account_id,
+            args.tracing,
+            database_secret_arn=secret,
         )

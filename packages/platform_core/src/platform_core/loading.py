@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from platform_core.config import DIALS, BillingMode, EnvironmentConfig
+from platform_core.config import DIALS, BillingMode, DatabaseEngine, EnvironmentConfig
 from platform_core.dials import CONFIG_NAMESPACE, PROFILES, read_dials
 from platform_core.environments import PROFILE_KEY
 from platform_core.errors import ConfigError, StackMismatchError
@@ -91,7 +91,9 @@ def build_config(
         )
         suffix = values["environment_suffix"]
         source = f"{DIALS['environment_suffix'].config_key} = {suffix!r}" if suffix else "name"
-        problems += [f"{source}: {problem}" for problem in names.problems()]
+        with_database = values.get("database", DatabaseEngine.NONE) is not DatabaseEngine.NONE
+        instances = values.get("database_instance_count", 1) if with_database else 0
+        problems += [f"{source}: {problem}" for problem in names.problems(instances)]
     if problems or names is None:
         raise ConfigError(f"environment '{environment}'", problems)
     return EnvironmentConfig(environment=environment, profile=profile, names=names, **values)

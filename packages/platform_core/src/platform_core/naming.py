@@ -48,6 +48,13 @@ SQS_QUEUE = NameRule(
 SNS_TOPIC = NameRule(
     "SNS topic", 256, re.compile(r"^[A-Za-z0-9_-]{1,256}$"), "letters, digits, '-' and '_'"
 )
+# DB cluster and instance identifiers: RDS stores them in lowercase.
+RDS_IDENTIFIER = NameRule(
+    "RDS DB identifier",
+    63,
+    re.compile(r"^[a-z](?!.*--)[a-z0-9-]*[a-z0-9]$"),
+    "lowercase letters, digits and '-', starting with a letter, no '--', not ending in '-'",
+)
 SECURITY_GROUP = NameRule(
     "security group", 255, re.compile(r"^[A-Za-z0-9 ._\-:/()#,@\[\]+=&;{}!$*]{1,255}$"), "ASCII"
 )
@@ -63,6 +70,7 @@ class Service(Enum):
     FAILURE_QUEUE = "trading-processor-failures"
     ALARM_TOPIC = "trading-alarms"
     NETWORK = "trading-vpc"
+    DATABASE = "trading-database"
 
 
 def compose_name(environment: str, service: Service, region: str, suffix: str | None) -> str:
@@ -99,6 +107,7 @@ class ResourceNames:
     alarm_topic: str
     network: str
     log_group: str
+    database: str
 
     @classmethod
     def derive(
@@ -118,10 +127,15 @@ class ResourceNames:
             alarm_topic=name(Service.ALARM_TOPIC),
             network=name(Service.NETWORK),
             log_group=f"/aws/lambda/{function}",
+            database=name(Service.DATABASE),
         )
 
-    def problems(self) -> list[str]:
-        """Every name that breaks its AWS rule."""
+    def database_instance(self, number: int) -> str:
+        """The identifier of the database cluster's instance `number` (from 1)."""
+        return f"{self.database}-{number}"
+
+    def problems(self, database_instances: int = 0) -> list[str]:
+        """Every name that breaks its AWS rule (the database's only when it has instances)."""
         checks = [
             (self.function, LAMBDA_FUNCTION),
             (self.role, IAM_ROLE),
@@ -132,4 +146,7 @@ class ResourceNames:
             (self.alarm_topic, SNS_TOPIC),
             (self.network, SECURITY_GROUP),
         ]
+        if database_instances:
+            # The longest identifier is the last instance's.
+            checks.append((self.database_instance(database_instances), RDS_IDENTIFIER))
         return [problem for name, rule in checks for problem in name_problems(name, rule)]

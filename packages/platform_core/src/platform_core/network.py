@@ -68,6 +68,8 @@ class NetworkArgs:
     availability_zone_count: int
     egress_mode: EgressMode
     xray_endpoint: bool
+    #: The database's port, where there is one: the function may reach it, and only it may.
+    database_port: int | None = None
 
 
 class Network(PlatformComponent):
@@ -76,6 +78,7 @@ class Network(PlatformComponent):
     vpc: aws.ec2.Vpc
     private_subnet_ids: list[pulumi.Output[str]]
     function_security_group: aws.ec2.SecurityGroup
+    database_security_group: aws.ec2.SecurityGroup | None = None
 
     def __init__(
         self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None
@@ -98,7 +101,15 @@ class Network(PlatformComponent):
         plans = plan_subnets(args.vpc_cidr, self._zones(args), args.egress_mode)
         self.private_subnet_ids = self._private_subnets(args, plans, private_table)
         self._gateway_endpoints(args, private_table)
-        self.function_security_group = self._function_security_group(args)
+        if args.database_port is None:
+            self.function_security_group = self._function_security_group(args)
+        else:
+            database = self._database_security_group(args)
+            self.function_security_group = self._function_security_group(
+                args, database=(database, args.database_port)
+            )
+            self._database_ingress(database, args.database_port)
+            self.database_security_group = database
         if args.xray_endpoint and args.egress_mode is EgressMode.NONE:
             self._xray_endpoint(args)
         if args.egress_mode is not EgressMode.NONE:
@@ -154,22 +165,62 @@ class Network(PlatformComponent):
                 opts=self.child_options(),
             )
 
-    def _function_security_group(self, args: NetworkArgs) -> aws.ec2.SecurityGroup:
+    def _function_security_group(
+        self, args: NetworkArgs, database: tuple[aws.ec2.SecurityGroup, int] | None = None
+    ) -> aws.ec2.SecurityGroup:
+        egress = [
+            aws.ec2.SecurityGroupEgressArgs(
+                description="HTTPS to AWS APIs (gateway/interface endpoints or NAT)",
+                protocol="tcp",
+                from_port=443,
+                to_port=443,
+                cidr_blocks=["0.0.0.0/0"],
+            )
+        ]
+        if database is not None:
+            group, port = database
+            egress.append(
+                aws.ec2.SecurityGroupEgressArgs(
+                    description="PostgreSQL to the database, inside the VPC",
+                    protocol="tcp",
+                    from_port=port,
+                    to_port=port,
+                    security_groups=[group.id],
+                )
+            )
         return aws.ec2.SecurityGroup(
             self.child_name("function-security-group"),
             name=f"{args.name}-function",
             description="Processor function: no ingress; HTTPS out to AWS endpoints only",
             vpc_id=self.vpc.id,
-            egress=[
-                aws.ec2.SecurityGroupEgressArgs(
-                    description="HTTPS to AWS APIs (gateway/interface endpoints or NAT)",
-                    protocol="tcp",
-                    from_port=443,
-                    to_port=443,
-                    cidr_blocks=["0.0.0.0/0"],
-                )
-            ],
+            egress=egress,
             tags={"Name": f"{args.name}-function"},
+            opts=self.child_options(),
+        )
+
+    def _database_security_group(self, args: NetworkArgs) -> aws.ec2.SecurityGroup:
+        """The database's own group. It and the function's name each other, so it is created
+        first with no rules of its own (and no egress: a database answers, it never calls out);
+        its one ingress rule follows the function's group as a separate resource."""
+        return aws.ec2.SecurityGroup(
+            self.child_name("database-security-group"),
+            name=f"{args.name}-database",
+            description="Database: PostgreSQL from the processor function only",
+            vpc_id=self.vpc.id,
+            tags={"Name": f"{args.name}-database"},
+            opts=self.child_options(),
+        )
+
+    def _database_ingress(self, database: aws.ec2.SecurityGroup, port: int) -> None:
+        aws.ec2.SecurityGroupRule(
+            self.child_name("database-from-function"),
+            type="ingress",
+            description="PostgreSQL from the processor function",
+            security_group_id=database.id,
+            source_security_group_id=self.function_security_group.id,
+            protocol="tcp",
+            from_port=port,
+            to_port=port,
             opts=self.child_options(),
         )
 

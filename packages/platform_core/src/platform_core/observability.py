@@ -52,6 +52,8 @@ class AlarmTargets:
     function_timeout_seconds: int
     table_name: pulumi.Input[str]
     failure_queue_name: pulumi.Input[str]
+    #: The database cluster's identifier, where there is a database.
+    database_cluster: pulumi.Input[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -75,7 +77,8 @@ class _AlarmSpec:
 
 
 class Alarms(PlatformComponent):
-    """Errors, throttles, slow runs, failed events and table throttling, into one SNS topic."""
+    """Errors, throttles, slow runs, failed events, table throttling and (where there is a
+    database) its CPU, into one SNS topic."""
 
     topic: aws.sns.Topic
 
@@ -112,6 +115,17 @@ class Alarms(PlatformComponent):
         function = {"FunctionName": targets.function_name}
         table = {"TableName": targets.table_name}
         slow_ms = targets.function_timeout_seconds * 1000 * limits.duration_percent_of_timeout / 100
+        database = []
+        if targets.database_cluster is not None:
+            # The cluster dimension gathers every instance's data points: Maximum is the
+            # busiest instance, whether writer or reader.
+            database.append(
+                _AlarmSpec("database-cpu",
+                           f"A database instance's CPU reached {limits.database_cpu_percent}%",
+                           "AWS/RDS", "CPUUtilization",
+                           {"DBClusterIdentifier": targets.database_cluster},
+                           limits.database_cpu_percent, statistic="Maximum")
+            )  # fmt: skip
         return [
             _AlarmSpec("errors", "The processor raised errors", "AWS/Lambda", "Errors",
                        function, limits.function_errors),
@@ -128,4 +142,5 @@ class Alarms(PlatformComponent):
                        "AWS/DynamoDB", "ReadThrottleEvents", table, limits.table_throttle_events),
             _AlarmSpec("table-write-throttles", "Writes to the analytics table were throttled",
                        "AWS/DynamoDB", "WriteThrottleEvents", table, limits.table_throttle_events),
+            *database,
         ]  # fmt: skip

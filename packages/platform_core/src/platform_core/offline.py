@@ -114,7 +114,13 @@ class FakeAws(pulumi_mocks.Mocks):
 
     def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         state = dict(args.inputs)
-        name = str(state.get("name") or state.get("bucket") or args.name)
+        name = str(
+            state.get("name")
+            or state.get("bucket")
+            or state.get("identifier")
+            or state.get("clusterIdentifier")
+            or args.name
+        )
         outputs = self._outputs(args.typ, name)
         state.update({key: value for key, value in outputs.items() if key not in state})
         return str(outputs["id"]), state
@@ -146,6 +152,17 @@ class FakeAws(pulumi_mocks.Mocks):
             },
             "aws:iam/role:Role": {"id": name, "arn": f"arn:aws:iam::{FAKE_ACCOUNT_ID}:role/{name}"},
             "aws:ec2/instance:Instance": {"primaryNetworkInterfaceId": f"eni-{digest}"},
+            "aws:rds/cluster:Cluster": {
+                "id": name,
+                "arn": f"arn:aws:rds:{region}:{FAKE_ACCOUNT_ID}:cluster:{name}",
+                "endpoint": f"{name}.cluster-{digest}.{region}.rds.amazonaws.com",
+                "readerEndpoint": f"{name}.cluster-ro-{digest}.{region}.rds.amazonaws.com",
+                # RDS names the secret it manages after the cluster's resource id.
+                "masterUserSecrets": [{
+                    "secretArn": _arn("secretsmanager", region, f"secret:rds!cluster-{digest}"),
+                    "secretStatus": "active",
+                }],
+            },
         }  # fmt: skip
         default = {"id": f"{type_.rsplit(':', 1)[-1].lower()}-{digest}"}
         return {**default, **known.get(type_, {})}

@@ -21,6 +21,8 @@ __all__ = [
     "AccountIds",
     "Boolean",
     "Choice",
+    "DbInstanceClass",
+    "EngineVersion",
     "GitHubName",
     "IntegerRange",
     "Ipv4Network",
@@ -345,3 +347,51 @@ class GitHubName:
 
     def schema(self) -> dict[str, Any]:
         return {"type": "string", "pattern": f"^{_GITHUB_NAME}$"}
+
+
+_DB_INSTANCE_CLASS = r"db\.[a-z][a-z0-9-]*\.[a-z0-9]+"
+
+
+@dataclass(frozen=True)
+class DbInstanceClass:
+    """A provisioned RDS DB instance class such as ``db.r6g.large`` (not ``db.serverless``)."""
+
+    @property
+    def allowed(self) -> str:
+        return "an RDS instance class, e.g. `db.r6g.large`"
+
+    def __call__(self, raw: Any) -> str:
+        text = _text(raw)
+        if not re.fullmatch(_DB_INSTANCE_CLASS, text):
+            raise ValueError(
+                "must be a provisioned RDS DB instance class such as 'db.r6g.large' "
+                "(db.<family>.<size>, lowercase)"
+            )
+        return text
+
+    def schema(self) -> dict[str, Any]:
+        return {"type": "string", "pattern": f"^{_DB_INSTANCE_CLASS}$"}
+
+
+_ENGINE_VERSION = r"[0-9]+\.[0-9]+"
+
+
+@dataclass(frozen=True)
+class EngineVersion:
+    """A database engine version as ``major.minor`` (``17.6``): exactly what gets deployed."""
+
+    @property
+    def allowed(self) -> str:
+        return "`major.minor`, e.g. `17.6`"
+
+    def __call__(self, raw: Any) -> str:
+        if isinstance(raw, bool | int | float):
+            # YAML reads an unquoted 17.10 as the number 17.1: only text keeps the version.
+            raise ValueError("must be quoted text such as '17.6' (YAML turns 17.10 into 17.1)")
+        text = _text(raw)
+        if not re.fullmatch(_ENGINE_VERSION, text):
+            raise ValueError("must be an engine version as major.minor, e.g. '17.6'")
+        return text
+
+    def schema(self) -> dict[str, Any]:
+        return {"type": "string", "pattern": f"^{_ENGINE_VERSION}$"}

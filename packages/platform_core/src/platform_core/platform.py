@@ -16,8 +16,9 @@ import pulumi_aws as aws
 
 from platform_core.artifact import build_package_artifact
 from platform_core.component import PlatformComponent
-from platform_core.compute import FailureQueue, Processor, ProcessorArgs
+from platform_core.compute import DatabaseConnection, FailureQueue, Processor, ProcessorArgs
 from platform_core.config import EnvironmentConfig
+from platform_core.database import Database, DatabaseArgs
 from platform_core.iam import ProcessorRole, ProcessorRoleArgs, permissions_boundary_arn
 from platform_core.network import Network, NetworkArgs
 from platform_core.observability import (
@@ -28,6 +29,7 @@ from platform_core.observability import (
     FunctionLogGroupArgs,
 )
 from platform_core.storage import AnalyticsTable, AnalyticsTableArgs, SecureBucket, SecureBucketArgs
+from processor.contract import DATABASE_PORT
 
 __all__ = ["ARTIFACT_DIR", "EXPORT_NAMES", "TradingPlatform"]
 
@@ -78,6 +80,7 @@ class TradingPlatform(PlatformComponent):
         ).account_id
         network = self._network()
         storage = self._storage()
+        database = self._database(network)
         logs = FunctionLogGroup(
             self.child_name("logs"),
             FunctionLogGroupArgs(config.names.log_group, config.log_retention_days),
@@ -86,11 +89,11 @@ class TradingPlatform(PlatformComponent):
         failures = FailureQueue(
             self.child_name("failures"), config.names.failure_queue, self._env_options
         )
-        role = self._role(storage, logs, failures, account_id)
+        role = self._role(storage, logs, failures, account_id, database)
         processor = self._processor(
-            network, storage, logs, failures, role, account_id, artifact_dir
+            network, storage, logs, failures, role, account_id, artifact_dir, database
         )
-        alarms = self._alarms(processor, storage, failures)
+        alarms = self._alarms(processor, storage, failures, database)
         self.exports = {
             "environment": config.environment,
             "region": config.region,
@@ -106,6 +109,9 @@ class TradingPlatform(PlatformComponent):
         }
         if alarms is not None:  # the topic operators subscribe to; only where alarms exist
             self.exports["alarm_topic_arn"] = alarms.topic.arn
+        if database is not None:
+            self.exports["database_endpoint"] = database.endpoint
+            self.exports["database_secret_arn"] = database.secret_arn
         self.register_outputs(self.exports)
 
     def _aws_provider(self) -> aws.Provider:
@@ -131,6 +137,7 @@ class TradingPlatform(PlatformComponent):
                 availability_zone_count=config.availability_zone_count,
                 egress_mode=config.egress_mode,
                 xray_endpoint=config.xray_tracing,
+                database_port=DATABASE_PORT if config.database_settings is not None else None,
             ),
             opts=self._env_options,
         )
@@ -171,12 +178,38 @@ class TradingPlatform(PlatformComponent):
         )
         return _Storage(table, ingest, archive)
 
+    def _database(self, network: Network) -> Database | None:
+        config = self._env_config
+        settings = config.database_settings
+        if settings is None or network.database_security_group is None:
+            return None
+        names = config.names
+        return Database(
+            self.child_name("database"),
+            DatabaseArgs(
+                cluster_identifier=names.database,
+                instance_identifiers=tuple(
+                    names.database_instance(number)
+                    for number in range(1, settings.instance_count + 1)
+                ),
+                engine_version=settings.engine_version,
+                instance_class=settings.instance_class,
+                backup_retention_days=settings.backup_retention_days,
+                deletion_protection=settings.deletion_protection,
+                port=DATABASE_PORT,
+                subnet_ids=network.private_subnet_ids,
+                security_group_id=network.database_security_group.id,
+            ),
+            opts=self._env_options,
+        )
+
     def _role(
         self,
         storage: _Storage,
         logs: FunctionLogGroup,
         failures: FailureQueue,
         account_id: pulumi.Output[str],
+        database: Database | None,
     ) -> ProcessorRole:
         environment = self._env_config.environment
         return ProcessorRole(
@@ -194,6 +227,7 @@ class TradingPlatform(PlatformComponent):
                 permissions_boundary=account_id.apply(
                     lambda account: permissions_boundary_arn(account, environment)
                 ),
+                database_secret_arn=database.secret_arn if database is not None else None,
             ),
             opts=self._env_options,
         )
@@ -207,6 +241,7 @@ class TradingPlatform(PlatformComponent):
         role: ProcessorRole,
         account_id: pulumi.Output[str],
         artifact_dir: Path,
+        database: Database | None,
     ) -> Processor:
         config = self._env_config
         return Processor(
@@ -232,12 +267,21 @@ class TradingPlatform(PlatformComponent):
                 ingest_bucket=storage.ingest.bucket,
                 account_id=account_id,
                 failure_queue_arn=failures.queue.arn,
+                database=(
+                    DatabaseConnection(database.endpoint, database.secret_arn)
+                    if database is not None
+                    else None
+                ),
             ),
             opts=self._env_options,
         )
 
     def _alarms(
-        self, processor: Processor, storage: _Storage, failures: FailureQueue
+        self,
+        processor: Processor,
+        storage: _Storage,
+        failures: FailureQueue,
+        database: Database | None,
     ) -> Alarms | None:
         config = self._env_config
         thresholds = config.alarm_thresholds
@@ -254,6 +298,7 @@ class TradingPlatform(PlatformComponent):
                     function_timeout_seconds=config.lambda_timeout_seconds,
                     table_name=storage.table.table.name,
                     failure_queue_name=failures.queue.name,
+                    database_cluster=database.cluster.id if database is not None else None,
                 ),
             ),
             opts=self._env_options,

@@ -12,9 +12,13 @@ from typing import Final
 __all__ = [
     "ARCHIVE_PREFIXES",
     "BAR_SORT_KEY_PREFIX",
+    "DATABASE_ENVIRONMENT",
+    "DATABASE_PORT",
     "DEDUPLICATION_HORIZON_S",
     "DEDUPLICATION_MARGIN_S",
     "ENV_ARCHIVE_BUCKET",
+    "ENV_DATABASE_ENDPOINT",
+    "ENV_DATABASE_SECRET_ARN",
     "ENV_ENVIRONMENT",
     "ENV_TABLE_NAME",
     "FAILURE_QUEUE_RETENTION_S",
@@ -43,6 +47,14 @@ ENV_TABLE_NAME: Final = "TABLE_NAME"
 ENV_ARCHIVE_BUCKET: Final = "ARCHIVE_BUCKET"
 ENV_ENVIRONMENT: Final = "ENVIRONMENT"
 FUNCTION_ENVIRONMENT: Final = (ENV_TABLE_NAME, ENV_ARCHIVE_BUCKET, ENV_ENVIRONMENT)
+# Set only where the environment has a database: the cluster's writer endpoint (a host name)
+# and the ARN of the Secrets Manager secret RDS keeps the master user's credentials in
+# (JSON with `username` and `password`; RDS rotates it, so read it when connecting).
+ENV_DATABASE_ENDPOINT: Final = "DATABASE_ENDPOINT"
+ENV_DATABASE_SECRET_ARN: Final = "DATABASE_SECRET_ARN"
+DATABASE_ENVIRONMENT: Final = (ENV_DATABASE_ENDPOINT, ENV_DATABASE_SECRET_ARN)
+#: PostgreSQL's port: the database listens on it and the function's security group may reach it.
+DATABASE_PORT: Final = 5432
 
 # The analytics table: string keys, and the attribute DynamoDB's TTL deletes items by.
 TABLE_PARTITION_KEY: Final = "pk"
