@@ -73,6 +73,38 @@ def test_database_none_is_the_default(rendered_stacks):
     assert inventory(explicit, environment) == inventory(rendered_stacks[environment], environment)
 
 
+ADDED = {
+    "platform:index:Database trading-analytics/database",
+    "aws:rds/subnetGroup:SubnetGroup trading-analytics/database/subnet-group",
+    "aws:rds/cluster:Cluster trading-analytics/database/cluster",
+    "aws:rds/clusterInstance:ClusterInstance trading-analytics/database/instance-1",
+    "aws:ec2/securityGroup:SecurityGroup trading-analytics/network/database-security-group",
+    "aws:ec2/securityGroupRule:SecurityGroupRule trading-analytics/network/database-from-function",
+}
+ADDED_IN = {
+    "dev": ADDED,
+    "staging": ADDED | {"aws:cloudwatch/metricAlarm:MetricAlarm trading-analytics/alarms/database-cpu"},
+    "production": ADDED | {
+        "aws:cloudwatch/metricAlarm:MetricAlarm trading-analytics/alarms/database-cpu",
+        "aws:rds/clusterInstance:ClusterInstance trading-analytics/database/instance-2",
+    },
+}  # fmt: skip
+CHANGED = {
+    "aws:ec2/securityGroup:SecurityGroup trading-analytics/network/function-security-group",
+    "aws:iam/rolePolicy:RolePolicy trading-analytics/processor-role/policy",
+    "aws:lambda/function:Function trading-analytics/processor/function",
+}
+
+
+def test_what_the_database_adds_to_each_environment(rendered_stacks, with_database, specified):
+    """README's list, checked: these resources are added, these changed, nothing else."""
+    env = specified
+    without, with_ = inventory(rendered_stacks[env], env), inventory(with_database[env], env)
+    assert set(with_) - set(without) == ADDED_IN[env]
+    assert set(without) - set(with_) == set()
+    assert {path for path in without if without[path] != with_[path]} == CHANGED
+
+
 def test_cluster_settings_per_environment(with_database, specified):
     env = specified
     inputs = cluster(with_database[env]).inputs
@@ -87,6 +119,19 @@ def test_cluster_settings_per_environment(with_database, specified):
     expected_snapshot = f"{env}-trading-database-us-east-1-final" if protected else None
     assert inputs.get("finalSnapshotIdentifier") == expected_snapshot
     assert inputs["port"] == 5432
+
+
+def test_turning_the_protection_off_to_destroy_keeps_the_final_snapshot():
+    """Destroying production: deploy with the protection off, then destroy; the deletion still
+    takes the final snapshot, because that is a setting of its own."""
+    stack = render_stack(
+        STACKS_DIR / "production",
+        overrides={**ON, "platform:databaseDeletionProtection": "false"},
+    )
+    inputs = cluster(stack).inputs
+    assert inputs["deletionProtection"] is False
+    assert inputs["skipFinalSnapshot"] is False
+    assert inputs["finalSnapshotIdentifier"] == "production-trading-database-us-east-1-final"
 
 
 def test_password_is_managed_by_rds_and_never_in_the_program(with_database, env):
@@ -252,8 +297,11 @@ def test_every_difference_with_the_database_everywhere_is_a_dial(with_database):
     assert attributed[(f"{database}/cluster", "backupRetentionPeriod")] == (
         "platform:databaseBackupRetentionDays"
     )
-    for key in ("deletionProtection", "skipFinalSnapshot", "finalSnapshotIdentifier"):
-        assert attributed[(f"{database}/cluster", key)] == "platform:databaseDeletionProtection"
+    assert attributed[(f"{database}/cluster", "deletionProtection")] == (
+        "platform:databaseDeletionProtection"
+    )
+    for key in ("skipFinalSnapshot", "finalSnapshotIdentifier"):
+        assert attributed[(f"{database}/cluster", key)] == "platform:databaseFinalSnapshot"
     assert attributed[(f"{database}/instance-1", "instanceClass")] == (
         "platform:databaseInstanceClass"
     )

@@ -33,6 +33,7 @@ SIZING = [
     ("database_backup_retention_days", 1, 7, 30),
     ("database_instance_class", "db.t4g.medium", "db.r6g.large", "db.r6g.xlarge"),
     ("database_deletion_protection", False, False, True),
+    ("database_final_snapshot", False, False, True),
     ("database_engine_version", "17.6", "17.6", "17.6"),
 ]
 
@@ -57,6 +58,7 @@ def test_enabled_the_settings_gather_the_dials():
         instance_count=2,
         backup_retention_days=30,
         deletion_protection=True,
+        final_snapshot=True,
     )
     overridden = config(
         "dev",
@@ -68,7 +70,7 @@ def test_enabled_the_settings_gather_the_dials():
         databaseDeletionProtection="true",
     ).database_settings
     assert overridden == DatabaseSettings(
-        DatabaseEngine.AURORA_POSTGRESQL, "16.10", "db.r5.large", 3, 35, True
+        DatabaseEngine.AURORA_POSTGRESQL, "16.10", "db.r5.large", 3, 35, True, False
     )
 
 
@@ -92,6 +94,7 @@ def test_cpu_alarm_thresholds_are_90_relaxed_and_80_strict():
         ("databaseEngineVersion", "17", "major.minor, e.g. '17.6'"),
         ("databaseEngineVersion", 17.10, "quoted text such as '17.6'"),
         ("databaseDeletionProtection", "yes", "must be true or false"),
+        ("databaseFinalSnapshot", "no", "must be true or false"),
     ],
 )
 def test_bad_database_values_are_named_with_what_is_allowed(key, value, message):

@@ -31,7 +31,9 @@ def with_database() -> Mapping[str, RenderedStack]:
 
 
 def real(rendered: RenderedStack, type_: str) -> ResourceValidationArgs:
-    return next(args for args in resource_view(rendered) if args.resource_type == type_)
+    """The first of its type by logical name (registration order varies between runs)."""
+    found = [args for args in resource_view(rendered) if args.resource_type == type_]
+    return min(found, key=lambda args: args.name)
 
 
 def changed(args: ResourceValidationArgs, tags: Mapping[str, str], **props: object):

@@ -154,6 +154,7 @@ class DatabaseSettings:
     instance_count: int
     backup_retention_days: int
     deletion_protection: bool
+    final_snapshot: bool
 
 
 @dataclass(frozen=True)
@@ -479,8 +480,8 @@ class EnvironmentConfig:
         staging="db.r6g.large",
         production="db.r6g.xlarge",
         may_differ=True,
-        doc="Instance class of every database instance (Graviton successors of the "
-        "db.t3.medium, db.r5.large and db.r5.xlarge first asked for; README says why).",
+        doc="Instance class of every database instance: the Graviton counterparts of "
+        'db.t3.medium, db.r5.large and db.r5.xlarge (see "The optional database").',
         affects=(SetsInput(_DB_INSTANCE, "instanceClass"),),
     )
     database_backup_retention_days: int = dial(
@@ -500,10 +501,20 @@ class EnvironmentConfig:
         staging=False,
         production=True,
         may_differ=True,
-        doc="Whether the database refuses deletion and leaves a final snapshot when destroyed; "
-        "elsewhere it is deleted without one, so the environment stays destroyable.",
+        doc="Whether AWS refuses to delete the database (turn it off, deploy, then destroy); "
+        "off, the environment stays destroyable.",
+        affects=(SetsInput(_DB_CLUSTER, "deletionProtection"),),
+    )
+    database_final_snapshot: bool = dial(
+        "databaseFinalSnapshot",
+        Boolean(),
+        dev=False,
+        staging=False,
+        production=True,
+        may_differ=True,
+        doc="Whether deleting the database first takes a final snapshot of it (kept after the "
+        "environment is destroyed).",
         affects=(
-            SetsInput(_DB_CLUSTER, "deletionProtection"),
             SetsInput(_DB_CLUSTER, "skipFinalSnapshot"),
             SetsInput(_DB_CLUSTER, "finalSnapshotIdentifier"),
         ),
@@ -544,6 +555,7 @@ class EnvironmentConfig:
             self.database_instance_count,
             self.database_backup_retention_days,
             self.database_deletion_protection,
+            self.database_final_snapshot,
         )
 
 

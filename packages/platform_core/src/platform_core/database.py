@@ -3,9 +3,10 @@
 It exists only where `platform:database` asks for one. RDS generates the master user's password
 and keeps it in a Secrets Manager secret that it rotates itself, so no password is ever in a
 stack file or in Pulumi's state; the function is given the secret's ARN and may read that one
-secret. Storage is encrypted. Where `platform:databaseDeletionProtection` is off (everywhere but
-production) the cluster is deleted without a final snapshot, so `pulumi destroy` always works;
-where it is on, AWS refuses to delete the cluster, and deleting it leaves a final snapshot.
+secret. Storage is encrypted. Outside production the cluster has no deletion protection and is
+deleted without a final snapshot, so `pulumi destroy` always works and leaves nothing behind;
+production's refuses deletion, and deleting it (once protection is turned off) leaves a final
+snapshot. The two are separate settings, so turning the protection off keeps the snapshot.
 """
 
 from __future__ import annotations
@@ -69,6 +70,7 @@ class DatabaseArgs:
     instance_class: str
     backup_retention_days: int
     deletion_protection: bool
+    final_snapshot: bool
     port: int
     #: The private subnets: the database has no address outside them.
     subnet_ids: Sequence[pulumi.Input[str]]
@@ -106,7 +108,6 @@ class Database(PlatformComponent):
         self.register_outputs({"endpoint": self.endpoint, "secret_arn": self.secret_arn})
 
     def _cluster(self, args: DatabaseArgs, subnets: aws.rds.SubnetGroup) -> aws.rds.Cluster:
-        protected = args.deletion_protection
         return aws.rds.Cluster(
             self.child_name("cluster"),
             cluster_identifier=args.cluster_identifier,
@@ -122,10 +123,10 @@ class Database(PlatformComponent):
             storage_encrypted=True,
             backup_retention_period=args.backup_retention_days,
             copy_tags_to_snapshot=True,
-            deletion_protection=protected,
-            skip_final_snapshot=not protected,
+            deletion_protection=args.deletion_protection,
+            skip_final_snapshot=not args.final_snapshot,
             final_snapshot_identifier=(
-                final_snapshot_identifier(args.cluster_identifier) if protected else None
+                final_snapshot_identifier(args.cluster_identifier) if args.final_snapshot else None
             ),
             # What a deploy changes takes effect now, not in a later maintenance window, so what
             # Pulumi reports is what runs.

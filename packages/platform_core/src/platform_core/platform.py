@@ -196,6 +196,7 @@ class TradingPlatform(PlatformComponent):
                 instance_class=settings.instance_class,
                 backup_retention_days=settings.backup_retention_days,
                 deletion_protection=settings.deletion_protection,
+                final_snapshot=settings.final_snapshot,
                 port=DATABASE_PORT,
                 subnet_ids=network.private_subnet_ids,
                 security_group_id=network.database_security_group.id,
