@@ -6,9 +6,10 @@ The file is the processor benchmark's (``MarketData(trades, symbols=50, seed=7)`
 The same handler processes it twice, side by side:
 
 - on the in-process stub of ``benchmarks.processor`` (``StubAws``), best of three: the floor;
-- end to end on the local platform, exactly as ``make demo --file PATH`` runs it (moto's server
-  on 127.0.0.1, the table and buckets created from the rendered stack), in a child process
-  whose peak resident memory (emulator and handler together) is the memory figure.
+- end to end on the local platform, exactly as ``python -m local_platform --file PATH`` runs it
+  (moto's server on 127.0.0.1, the table, buckets and role created from the rendered stack,
+  IAM enforced, the handler running as its role), in a child process whose peak resident
+  memory (emulator and handler together) is the memory figure.
 
 Targets: the emulator run takes at most 10x the stub's time, with peak memory at most 1 GB.
 Bounded: about a minute on 2 cores.
@@ -45,14 +46,15 @@ _STUB_ENV = {
 _EMULATOR_PROBE = """
 import io, json, resource, sys
 from pathlib import Path
-from local_platform.run import run
+from local_platform.run import Options, run
 
-result = run("dev", Path(sys.argv[1]), 0, "us-east-1", io.StringIO())
-(batch,) = result.response["batches"]
+result = run(Options(file=Path(sys.argv[1])), io.StringIO())
+assert result.handler_error is None, result.handler_error
+(batch, _) = result.batches
+steps = ("render", "emulator", "provision", "upload", "deliver", "probe", "read")
 print(json.dumps({
     "seconds": result.timings["first_invocation"],
-    "whole_s": sum(result.timings[k] for k in
-                   ("render", "emulator", "provision", "upload", "deliver", "read")),
+    "whole_s": sum(result.timings[k] for k in steps),
     "accepted": batch["accepted"],
     "bars": len(result.bars),
     "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,

@@ -1,13 +1,17 @@
-"""README's first command: the platform end to end on the embedded emulator (SPEC §7)."""
+"""README's first command: the platform end to end on the embedded emulator, as its role."""
 
 from __future__ import annotations
 
+import csv
+import gzip
+import io
 import json
 import re
 import socket
 import subprocess
 import sys
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -16,9 +20,18 @@ from typing import Any
 import pytest
 
 from benchmarks.market_data import sample_records
+from local_platform.cli import parser
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = REPO_ROOT / "samples" / "market-data.jsonl"
+PROBES = {
+    "write to the ingest bucket (the function's own trigger)": "AccessDenied",
+    "read outside incoming/": "AccessDenied",
+    "list outside incoming/": "AccessDenied",
+    "read another environment's table": "AccessDeniedException",
+    "write another environment's table inside a transaction": "AccessDeniedException",
+    "read an upload deleted before it was processed": "NoSuchKey",
+}
 
 
 def run_demo(*args: str) -> subprocess.CompletedProcess[str]:
@@ -32,11 +45,10 @@ def run_demo(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def expected_bars() -> dict[tuple[str, str], dict[str, Decimal]]:
-    """The sample's bars computed independently: every record the generator marks bad is out."""
+def expected_bars(records: Iterable[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Decimal]]:
+    """Bars computed independently: every record the generator marks bad is out."""
     groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
-    for line in SAMPLE.read_text().splitlines():
-        record = json.loads(line)
+    for record in records:
         if not str(record.get("trade_id", "bad-")).startswith("bad-"):
             minute = int(record["timestamp"]) // 60_000 * 60_000
             label = datetime.fromtimestamp(minute / 1000, UTC)
@@ -69,6 +81,14 @@ def reported_bars(output: str) -> dict[tuple[str, str], dict[str, Decimal]]:
     }
 
 
+def reported_probes(output: str) -> dict[str, str]:
+    found = {}
+    for label in PROBES:
+        match = re.search(rf"^    {re.escape(label)}\s+(\S+)\s+as AWS answers$", output, re.M)
+        found[label] = match.group(1) if match else "missing or WRONG"
+    return found
+
+
 @pytest.fixture(scope="module")
 def demo() -> subprocess.CompletedProcess[str]:
     return run_demo("--environment", "dev")
@@ -77,14 +97,29 @@ def demo() -> subprocess.CompletedProcess[str]:
 def test_demo_succeeds_and_reports_each_step(demo):
     assert demo.returncode == 0, demo.stderr
     assert "Traceback" not in demo.stderr + demo.stdout  # no emulator-side failure either
-    for step in range(1, 7):
-        assert f"[{step}/6] " in demo.stdout
-    assert "table  dev-trading-analytics-us-east-1" in demo.stdout
+    for step in range(1, 8):
+        assert f"[{step}/7] " in demo.stdout
+    assert "table   dev-trading-analytics-us-east-1" in demo.stdout
     assert "trigger: s3:ObjectCreated:* on incoming/*" in demo.stdout
+    assert (
+        "uploading market-data.jsonl to s3://dev-trading-ingest-us-east-1/incoming/market-data.jsonl"
+        in demo.stdout
+    )
+
+
+def test_the_handler_ran_as_the_rendered_role_with_iam_enforced(demo):
+    assert (
+        "IAM enforced: the handler ran with an assumed session of the function's role"
+        in demo.stdout
+    )
+    assert "arn:aws:iam::123456789012:role/dev-trading-processor-us-east-1" in demo.stdout
+    assert "boundary arn:aws:iam::123456789012:policy/dev-trading-workload-boundary" in demo.stdout
+    assert "every call it made was allowed" in demo.stdout
+    assert reported_probes(demo.stdout) == PROBES
 
 
 def test_stored_bars_match_an_independent_aggregation(demo):
-    expected = expected_bars()
+    expected = expected_bars(json.loads(line) for line in SAMPLE.read_text().splitlines())
     assert len(expected) == 25
     assert reported_bars(demo.stdout) == expected
     assert "Bars: 25 one-minute bars for 5 symbols" in demo.stdout
@@ -113,6 +148,112 @@ def test_nothing_is_left_listening(demo):
         probe.connect(("127.0.0.1", port))
 
 
+def test_any_supported_file_keeps_its_name_in_another_region(tmp_path):
+    """A gzip CSV whose name needs URL-encoding, in eu-west-1: names, key and bars follow."""
+    records = sample_records(60, 3, seed=11)
+    path = tmp_path / "desk A=1 (copy).csv.gz"
+    text = io.StringIO()
+    writer = csv.DictWriter(
+        text,
+        ["trade_id", "symbol", "price", "quantity", "timestamp", "side"],
+        extrasaction="ignore",
+    )
+    writer.writeheader()
+    writer.writerows(records)
+    path.write_bytes(gzip.compress(text.getvalue().encode()))
+    result = run_demo("--file", str(path), "--region", "eu-west-1")
+    assert result.returncode == 0, result.stderr
+    assert "to s3://dev-trading-ingest-eu-west-1/incoming/desk A=1 (copy).csv.gz" in result.stdout
+    assert "table   dev-trading-analytics-eu-west-1" in result.stdout
+    assert (
+        'source": "s3://dev-trading-ingest-eu-west-1/incoming/desk A=1 (copy).csv.gz'
+        in result.stdout
+    )
+    assert reported_bars(result.stdout) == expected_bars(records)
+    assert reported_probes(result.stdout) == PROBES
+
+
+def test_direct_invocation_mode(tmp_path):
+    trades = [
+        {
+            "trade_id": "d1",
+            "symbol": "aapl",
+            "price": "187.10",
+            "quantity": "10",
+            "timestamp": "2026-11-22T10:05:01Z",
+        },
+        {
+            "trade_id": "d2",
+            "symbol": "AAPL",
+            "price": 187.3,
+            "quantity": 5,
+            "timestamp": "2026-11-22T10:05:40Z",
+        },
+        {
+            "trade_id": "d3",
+            "symbol": "AAPL",
+            "price": "-1",
+            "quantity": 5,
+            "timestamp": "2026-11-22T10:05:41Z",
+        },
+    ]
+    payload = tmp_path / "payload.json"
+    payload.write_text(json.dumps({"trades": trades, "batch_id": "desk-7"}))
+    result = run_demo("--invoke", str(payload))
+    assert result.returncode == 0, result.stderr
+    assert (
+        "invoking processor.handler.handler directly with that payload (as its IAM role)"
+        in result.stdout
+    )
+    assert "Batch desk-7: 2 accepted, 1 rejected" in result.stdout
+    assert "Redelivery of the same invocation: 2 accepted, bars unchanged" in result.stdout
+    assert '"batch_id": "desk-7"' in result.stdout  # the response itself is shown
+    assert reported_bars(result.stdout) == {
+        ("AAPL", "2026-11-22T10:05Z"): {
+            "open": Decimal("187.10"), "high": Decimal("187.3"), "low": Decimal("187.10"),
+            "close": Decimal("187.3"), "volume": Decimal(15),
+            "vwap": ((Decimal("187.10") * 10 + Decimal("187.3") * 5) / 15).quantize(Decimal("0.00000001")),
+            "trades": Decimal(2),
+        }
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["--region", "mars-1"],
+            "error: --region: unknown region 'mars-1'; the local platform runs in a region of AWS's standard partition: ",
+        ),
+        (["--region", "us-gov-west-1"], "error: --region: unknown region 'us-gov-west-1'"),
+        (
+            ["--file", "no/such/file.jsonl"],
+            "error: market-data file no/such/file.jsonl does not exist",
+        ),
+        (
+            ["--invoke", "no/such/payload.json"],
+            "error: payload file no/such/payload.json does not exist",
+        ),
+        (["--port", "70000"], "error: --port 70000: allowed 0 (any free port) to 65535"),
+    ],
+)
+def test_bad_arguments_are_one_clear_line(args, message):
+    result = run_demo(*args)
+    assert result.returncode == 2
+    assert result.stderr.startswith(message)
+    assert "Traceback" not in result.stderr
+
+
+def test_a_payload_that_is_not_json_is_a_clear_error(tmp_path):
+    payload = tmp_path / "payload.json"
+    payload.write_text("{trades: nope}")
+    result = run_demo("--invoke", str(payload))
+    assert result.returncode == 2
+    assert result.stderr.startswith(
+        f"error: payload file {payload} is not JSON: Expecting property name"
+    )
+
+
 def test_a_taken_port_is_a_clear_error():
     with socket.socket() as holder:
         holder.bind(("127.0.0.1", 0))
@@ -121,6 +262,19 @@ def test_a_taken_port_is_a_clear_error():
         result = run_demo("--port", str(port))
     assert result.returncode == 2
     assert f"port {port} on 127.0.0.1 is taken" in result.stderr
+
+
+def test_every_option_has_help_text():
+    options = [action for action in parser()._actions if action.option_strings]
+    assert {o for action in options for o in action.option_strings} >= {
+        "--environment", "--file", "--invoke", "--keep-running", "--port", "--region"
+    }  # fmt: skip
+    for action in options:
+        assert action.help and len(action.help) > 15, action.option_strings
+    result = run_demo("--help")
+    assert result.returncode == 0
+    for action in options:
+        assert action.option_strings[-1] in result.stdout
 
 
 def test_shipped_sample_is_the_generators_output():

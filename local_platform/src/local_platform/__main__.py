@@ -1,7 +1,7 @@
-"""`python -m local_platform`: see `local_platform.run`."""
+"""`python -m local_platform`: see `local_platform.cli`."""
 
 import sys
 
-from local_platform.run import main
+from local_platform.cli import main
 
 sys.exit(main())

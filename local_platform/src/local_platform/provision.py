@@ -1,19 +1,19 @@
-"""Create an environment's table and buckets in the emulator from the real stack program.
+"""Create an environment's table, buckets and failure queue in the emulator from the real stack.
 
 The stack program is rendered offline (`platform_core.offline`), and the registered inputs of
-the table, the buckets and their configurations are replayed as API calls: the local copy is
-built from the very definitions `pulumi up` deploys, never from a second hand-written copy.
+the table, the buckets and their configurations, and the failure queue are replayed as API
+calls: the local copy is built from the very definitions `pulumi up` deploys, never from a
+second hand-written copy. (The function's role is `local_platform.identities`.)
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import boto3
-
 from platform_core.offline import RegisteredResource, RenderedStack
+from processor.contract import ENV_ARCHIVE_BUCKET
 
 __all__ = ["LocalEnvironment", "provision"]
 
@@ -27,7 +27,11 @@ class LocalEnvironment:
     archive_bucket: str
     trigger_prefix: str
     trigger_events: tuple[str, ...]
+    function_name: str
     function_environment: Mapping[str, str]
+    failure_queue_url: str
+    #: Lambda's retries of an asynchronous event before it goes to the failure queue.
+    retry_attempts: int
     not_replayed: tuple[str, ...] = (
         "the buckets' TLS-only policies (the emulator serves plain HTTP on 127.0.0.1)",
     )
@@ -70,7 +74,11 @@ def _create_table(client: Any, table: Mapping[str, Any]) -> None:
 
 def _create_bucket(client: Any, stack: RenderedStack, bucket: RegisteredResource) -> str:
     name = str(bucket.inputs["bucket"])
-    client.create_bucket(Bucket=name)
+    region = client.meta.region_name
+    location = {} if region == "us-east-1" else {"LocationConstraint": region}
+    client.create_bucket(
+        Bucket=name, **({"CreateBucketConfiguration": location} if location else {})
+    )
     for block in _siblings(stack, bucket, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"):
         keys = ("blockPublicAcls", "ignorePublicAcls", "blockPublicPolicy", "restrictPublicBuckets")
         client.put_public_access_block(
@@ -106,21 +114,38 @@ def _create_bucket(client: Any, stack: RenderedStack, bucket: RegisteredResource
     return name
 
 
-def provision(stack: RenderedStack) -> LocalEnvironment:
-    """Replay the rendered table and buckets against the emulator boto3 points at."""
+def _create_queue(client: Any, queue: Mapping[str, Any]) -> str:
+    attributes = {"MessageRetentionPeriod": str(int(queue["messageRetentionSeconds"]))}
+    if queue.get("sqsManagedSseEnabled"):
+        attributes["SqsManagedSseEnabled"] = "true"
+    if queue.get("visibilityTimeoutSeconds") is not None:
+        attributes["VisibilityTimeout"] = str(int(queue["visibilityTimeoutSeconds"]))
+    return str(client.create_queue(QueueName=queue["name"], Attributes=attributes)["QueueUrl"])
+
+
+def provision(stack: RenderedStack, client: Callable[[str], Any]) -> LocalEnvironment:
+    """Replay the rendered table, buckets and failure queue; ``client(service)`` makes clients."""
     table = stack.one("aws:dynamodb/table:Table").inputs
-    _create_table(boto3.client("dynamodb"), table)
-    s3 = boto3.client("s3")
+    _create_table(client("dynamodb"), table)
+    s3 = client("s3")
     for bucket in stack.of_type("aws:s3/bucket:Bucket"):
         _create_bucket(s3, stack, bucket)
+    queue_url = _create_queue(client("sqs"), stack.one("aws:sqs/queue:Queue").inputs)
     notification = stack.one("aws:s3/bucketNotification:BucketNotification").inputs
     (trigger,) = notification["lambdaFunctions"]
-    variables = stack.one("aws:lambda/function:Function").inputs["environment"]["variables"]
+    function = stack.one("aws:lambda/function:Function").inputs
+    variables = function["environment"]["variables"]
+    invoke_config = stack.one(
+        "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig"
+    ).inputs
     return LocalEnvironment(
         table_name=str(table["name"]),
         ingest_bucket=str(notification["bucket"]),
-        archive_bucket=str(variables["ARCHIVE_BUCKET"]),
+        archive_bucket=str(variables[ENV_ARCHIVE_BUCKET]),
         trigger_prefix=str(trigger.get("filterPrefix", "")),
         trigger_events=tuple(trigger["events"]),
+        function_name=str(function["name"]),
         function_environment={key: str(value) for key, value in variables.items()},
+        failure_queue_url=queue_url,
+        retry_attempts=int(invoke_config.get("maximumRetryAttempts", 2)),
     )
