@@ -123,6 +123,9 @@ def main(argv: list[str] | None = None, out: TextIO = sys.stdout) -> int:
 
     try:
         result = run(options, out, while_running=after)
+    except KeyboardInterrupt:  # before --keep-running's own handling: the emulator is stopped
+        print("\ninterrupted; the emulator is stopped", file=sys.stderr)
+        return 130
     except EmulatorError as error:
         print(f"\nerror: {error}", file=sys.stderr)
         return 2

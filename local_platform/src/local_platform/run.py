@@ -34,7 +34,7 @@ from local_platform.identities import (
 from local_platform.probes import Probe, probe_role
 from local_platform.provision import LocalEnvironment, provision
 from platform_core.database import not_emulated
-from platform_core.offline import render_stack
+from platform_core.offline import RenderedStack, render_stack
 from processor.contract import BAR_SORT_KEY_PREFIX, INGEST_PREFIX
 
 __all__ = [
@@ -90,6 +90,11 @@ class LocalRun:
     function_log: list[str] = field(default_factory=list)
     #: What the handler raised, if it did (Lambda would retry the event, then give up).
     handler_error: str | None = None
+    # While the emulator runs (for --keep-running): the rendered stack, the emulator, the
+    # loaded handler.
+    stack: RenderedStack | None = None
+    emulator: Emulator | None = None
+    handler: Callable[[Any, Any], Any] | None = None
 
     @property
     def batches(self) -> tuple[Mapping[str, Any], Mapping[str, Any]]:
@@ -232,11 +237,11 @@ def run(
     ):
         stack = render_stack(REPO_ROOT / "stacks" / options.environment, overrides=overrides)
     out.writelines(not_emulated(stack))
-    result.region = str(stack.outputs["region"])
+    result.region, result.stack = str(stack.outputs["region"]), stack
     with ExitStack() as cleanup:  # the emulator stops whatever happens below
         with progress("starting the AWS emulator on 127.0.0.1", result.timings, "emulator"):
             emulator = cleanup.enter_context(running_emulator(options.port, result.region))
-        result.endpoint_url = emulator.endpoint_url
+        result.endpoint_url, result.emulator = emulator.endpoint_url, emulator
         with progress(
             "creating the table, buckets, failure queue and the function's role from those "
             "definitions; enforcing IAM",
@@ -300,6 +305,7 @@ def _invoke(result: LocalRun, resources: LocalEnvironment, progress: Progress) -
             "cold_import",
             lambda: load_handler(resources.function_environment, role),
         )
+        result.handler = handler
         result.response = _call(result, handler, "first_invocation")
         if result.handler_error is None:
             result.redelivery = _call(result, handler, "redelivery")

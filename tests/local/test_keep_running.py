@@ -1,0 +1,256 @@
+"""`--keep-running`: a live emulator for other shells, until Ctrl-C; redrive on it, end to end.
+
+One subprocess, driven as a user would from a second shell with the keys it prints: an upload
+is processed as S3 would deliver it, a direct invocation works through Lambda's API, an event
+that fails every attempt lands in the failure queue as Lambda's invocation record, `operations
+redrive` lists it, replays it once the outage is over, and replaying it again changes nothing.
+Then SIGINT stops everything. Bounded: each wait has a deadline; loopback only.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import boto3
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+FUNCTION = "dev-trading-processor-us-east-1"
+INGEST, ARCHIVE = "dev-trading-ingest-us-east-1", "dev-trading-archive-us-east-1"
+TABLE = "dev-trading-analytics-us-east-1"
+T = TypeVar("T")
+
+
+def wait_for(what: str, check: Callable[[], T | None], timeout_s: float = 60) -> T:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        found = check()
+        if found:
+            return found
+        time.sleep(0.25)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+class Platform:
+    """The running `python -m local_platform --keep-running`, and what it printed."""
+
+    def __init__(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-u", "-m", "local_platform", "--keep-running"],
+            cwd=REPO_ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.lines: list[str] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.append(line)
+
+    @property
+    def output(self) -> str:
+        return "".join(self.lines)
+
+    def exports(self) -> dict[str, str]:
+        return dict(re.findall(r"(AWS_[A-Z_]+)=(\S+)", self.output))
+
+
+def table_items(env: dict[str, str], symbol: str) -> list[dict[str, Any]]:
+    ddb = client("dynamodb", env)
+    items: list[dict[str, Any]] = ddb.query(
+        TableName=TABLE,
+        KeyConditionExpression="pk = :pk AND begins_with(sk, :bar)",
+        ExpressionAttributeValues={":pk": {"S": f"SYMBOL#{symbol}"}, ":bar": {"S": "BAR#1m#"}},
+    )["Items"]
+    return items
+
+
+def client(service: str, env: dict[str, str]) -> Any:
+    return boto3.client(
+        service,  # type: ignore[call-overload]
+        endpoint_url=env["AWS_ENDPOINT_URL"],
+        region_name=env["AWS_DEFAULT_REGION"],
+        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+    )
+
+
+def trades(symbol: str, count: int = 3) -> bytes:
+    lines = [
+        {
+            "trade_id": f"{symbol}-{i}",
+            "symbol": symbol,
+            "price": f"{100 + i}.5",
+            "quantity": 10,
+            "timestamp": f"2026-11-20T14:31:{10 + i:02d}Z",
+        }  # fmt: skip
+        for i in range(count)
+    ]
+    return "".join(json.dumps(line) + "\n" for line in lines).encode()
+
+
+def operations(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "operations", *args],
+        cwd=REPO_ROOT,
+        env={"PATH": "/usr/bin:/bin", **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.fixture
+def platform() -> Iterator[Platform]:
+    running = Platform()
+    try:
+        wait_for("the instructions", lambda: "Ctrl-C stops it." in running.output, timeout_s=150)
+        yield running
+    finally:
+        if running.process.poll() is None:
+            running.process.kill()
+            running.process.wait(timeout=10)
+
+
+@pytest.fixture
+def env(platform: Platform) -> dict[str, str]:
+    exports = platform.exports()
+    assert set(exports) >= {
+        "AWS_ENDPOINT_URL",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_DEFAULT_REGION",
+    }
+    assert exports["AWS_ACCESS_KEY_ID"].startswith("AKIA")  # an IAM user of the emulator
+    return exports
+
+
+def step_it_prints_ready_to_paste_variables_and_commands(
+    platform: Platform, env: dict[str, str]
+) -> None:
+    output = platform.output
+    assert re.search(
+        r"^The emulator keeps running on http://127\.0\.0\.1:\d+: Ctrl-C stops it\.$", output, re.M
+    )
+    assert "unset AWS_SESSION_TOKEN AWS_PROFILE" in output
+    assert f"aws s3 cp {REPO_ROOT}/samples/market-data.jsonl s3://{INGEST}/incoming/" in output
+    assert f"aws lambda invoke --function-name {FUNCTION}" in output
+    assert "-m operations query --table" in output and "-m operations redrive --queue-url" in output
+
+
+def step_an_upload_is_processed_as_s3_delivers_it(env: dict[str, str]) -> None:
+    client("s3", env).put_object(Bucket=INGEST, Key="incoming/live feed.jsonl", Body=trades("LIVE"))
+    (bar,) = wait_for("the LIVE bar", lambda: table_items(env, "LIVE"))
+    assert bar["trade_count"] == {"N": "3"}
+
+
+def step_a_direct_invocation_through_lambdas_api(env: dict[str, str]) -> None:
+    payload = {
+        "trades": [json.loads(line) for line in trades("INVK", 2).decode().splitlines()],
+        "batch_id": "cli-1",
+    }
+    response = client("lambda", env).invoke(FunctionName=FUNCTION, Payload=json.dumps(payload))
+    assert "FunctionError" not in response
+    body = json.loads(response["Payload"].read())
+    assert (body["batch_id"], body["accepted"]) == ("cli-1", 2)
+
+
+def step_the_query_command_reads_the_running_emulator(env: dict[str, str]) -> None:
+    wait_for("the LIVE bar", lambda: table_items(env, "LIVE"))
+    result = operations(
+        env,
+        "query",
+        "--table",
+        TABLE,
+        "--symbol",
+        "live",
+        "--from",
+        "2026-11-20T14:31Z",
+        "--to",
+        "2026-11-20T14:32Z",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[1].split()[:2] == ["2026-11-20T14:31Z", "100.5"]
+
+
+def step_a_failed_event_is_redriven_once_and_a_second_redrive_changes_nothing(
+    platform: Platform, env: dict[str, str]
+) -> None:
+    s3, sqs = client("s3", env), client("sqs", env)
+    queue_url = sqs.get_queue_url(QueueName="dev-trading-processor-failures-us-east-1")["QueueUrl"]
+    redrive = ("redrive", "--queue-url", queue_url, "--function", FUNCTION)
+    archive = boto3.resource(
+        "s3", endpoint_url=env["AWS_ENDPOINT_URL"], region_name=env["AWS_DEFAULT_REGION"],
+        aws_access_key_id=env["AWS_ACCESS_KEY_ID"], aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+    ).Bucket(ARCHIVE)  # fmt: skip
+    archive.objects.all().delete()
+    archive.delete()  # an outage: every attempt fails on the archive write
+    s3.put_object(Bucket=INGEST, Key="incoming/outage.jsonl", Body=trades("OUTG"))
+    wait_for(
+        "the failure record", lambda: "invocation record is in the failure queue" in platform.output
+    )
+    (message,) = sqs.receive_message(QueueUrl=queue_url, VisibilityTimeout=0)["Messages"]
+    record = json.loads(message["Body"])
+    assert record["requestContext"]["condition"] == "RetriesExhausted"
+    assert record["requestContext"]["approximateInvokeCount"] == 3  # the rendered 2 retries + 1
+    assert (
+        record["requestPayload"]["Records"][0]["s3"]["object"]["key"] == "incoming%2Foutage.jsonl"
+    )
+    assert record["responsePayload"]["errorType"] == "NoSuchBucket"
+
+    dry = operations(env, *redrive)
+    assert dry.returncode == 0, dry.stderr
+    assert "S3 notification: s3://dev-trading-ingest-us-east-1/incoming/outage.jsonl" in dry.stdout
+    assert (
+        "1 message(s): 0 replayed, 0 failed, 0 not replayable; run again with --apply" in dry.stdout
+    )
+    assert table_items(env, "OUTG") == []
+
+    s3.create_bucket(Bucket=ARCHIVE)  # the outage is over
+    applied = operations(env, *redrive, "--apply")
+    assert applied.returncode == 0, applied.stderr
+    assert "replayed: the function succeeded; message deleted" in applied.stdout
+    assert sqs.receive_message(QueueUrl=queue_url, WaitTimeSeconds=1).get("Messages") is None
+    (bar,) = table_items(env, "OUTG")
+    assert bar["trade_count"] == {"N": "3"}
+
+    sqs.send_message(QueueUrl=queue_url, MessageBody=message["Body"])  # the same record again
+    again = operations(env, *redrive, "--apply")
+    assert "1 replayed" in again.stdout
+    assert table_items(env, "OUTG") == [bar]  # deduplicated: nothing counted twice
+
+
+def step_ctrl_c_stops_it_cleanly(platform: Platform, env: dict[str, str]) -> None:
+    port = int(env["AWS_ENDPOINT_URL"].rsplit(":", 1)[1])
+    platform.process.send_signal(signal.SIGINT)
+    assert platform.process.wait(timeout=30) == 0
+    assert platform.output.rstrip().endswith("Stopping the emulator … stopped.")
+    assert platform.process.stderr is not None and "Traceback" not in platform.process.stderr.read()
+    with socket.socket() as probe, pytest.raises(OSError):
+        probe.settimeout(1)
+        probe.connect(("127.0.0.1", port))
+
+
+def test_keep_running_end_to_end(platform, env):
+    """One emulator, the steps in order (a second shell's view), then Ctrl-C."""
+    step_it_prints_ready_to_paste_variables_and_commands(platform, env)
+    step_an_upload_is_processed_as_s3_delivers_it(env)
+    step_a_direct_invocation_through_lambdas_api(env)
+    step_the_query_command_reads_the_running_emulator(env)
+    step_a_failed_event_is_redriven_once_and_a_second_redrive_changes_nothing(platform, env)
+    step_ctrl_c_stops_it_cleanly(platform, env)
