@@ -17,6 +17,8 @@ from local_platform.authorisation import questions_for_dynamodb, questions_for_s
 from local_platform.emulator import serialise_moto_dynamodb
 from local_platform.policy_evaluation import Question
 
+pytestmark = pytest.mark.integration  # see tests/conftest.py: kinds of test
+
 REGION, ACCOUNT = "us-east-1", "123456789012"
 OWN, OTHER = "dev-table", "staging-table"
 INGEST, ARCHIVE = "dev-ingest", "dev-archive"

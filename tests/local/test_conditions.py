@@ -14,6 +14,8 @@ from moto.dynamodb.comparisons import ConditionExpressionParser
 from local_platform import conditions
 from local_platform.emulator import serialise_moto_dynamodb
 
+pytestmark = pytest.mark.integration  # see tests/conftest.py: kinds of test
+
 TABLE = "conditions-test"
 
 

@@ -24,9 +24,14 @@ from typing import Any, TypeVar
 import boto3
 import pytest
 
+from tests.repository import ORGANISATION
+
+pytestmark = pytest.mark.e2e  # see tests/conftest.py: kinds of test
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 FUNCTION = "dev-trading-processor-us-east-1"
-INGEST, ARCHIVE = "dev-trading-ingest-us-east-1", "dev-trading-archive-us-east-1"
+INGEST = ORGANISATION.global_name("dev-trading-ingest-us-east-1")
+ARCHIVE = ORGANISATION.global_name("dev-trading-archive-us-east-1")
 TABLE = "dev-trading-analytics-us-east-1"
 T = TypeVar("T")
 
@@ -215,7 +220,7 @@ def step_a_failed_event_is_redriven_once_and_a_second_redrive_changes_nothing(
 
     dry = operations(env, *redrive)
     assert dry.returncode == 0, dry.stderr
-    assert "S3 notification: s3://dev-trading-ingest-us-east-1/incoming/outage.jsonl" in dry.stdout
+    assert f"S3 notification: s3://{INGEST}/incoming/outage.jsonl" in dry.stdout
     assert (
         "1 message(s): 0 replayed, 0 failed, 0 not replayable; run again with --apply" in dry.stdout
     )

@@ -20,9 +20,13 @@ from typing import Any
 import pytest
 
 from benchmarks.market_data import sample_records
-from local_platform.cli import parser
+from local_platform.cli import main, parser
+from tests.repository import ORGANISATION
+
+pytestmark = pytest.mark.e2e  # see tests/conftest.py: kinds of test
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+ORG = ORGANISATION.prefix  # global (bucket) names start with it
 SAMPLE = REPO_ROOT / "samples" / "market-data.jsonl"
 PROBES = {
     "write to the ingest bucket (the function's own trigger)": "AccessDenied",
@@ -102,7 +106,7 @@ def test_demo_succeeds_and_reports_each_step(demo):
     assert "table   dev-trading-analytics-us-east-1" in demo.stdout
     assert "trigger: s3:ObjectCreated:* on incoming/*" in demo.stdout
     assert (
-        "uploading market-data.jsonl to s3://dev-trading-ingest-us-east-1/incoming/market-data.jsonl"
+        f"uploading market-data.jsonl to s3://{ORG}-dev-trading-ingest-us-east-1/incoming/market-data.jsonl"
         in demo.stdout
     )
 
@@ -163,10 +167,13 @@ def test_any_supported_file_keeps_its_name_in_another_region(tmp_path):
     path.write_bytes(gzip.compress(text.getvalue().encode()))
     result = run_demo("--file", str(path), "--region", "eu-west-1")
     assert result.returncode == 0, result.stderr
-    assert "to s3://dev-trading-ingest-eu-west-1/incoming/desk A=1 (copy).csv.gz" in result.stdout
+    assert (
+        f"to s3://{ORG}-dev-trading-ingest-eu-west-1/incoming/desk A=1 (copy).csv.gz"
+        in result.stdout
+    )
     assert "table   dev-trading-analytics-eu-west-1" in result.stdout
     assert (
-        'source": "s3://dev-trading-ingest-eu-west-1/incoming/desk A=1 (copy).csv.gz'
+        f'source": "s3://{ORG}-dev-trading-ingest-eu-west-1/incoming/desk A=1 (copy).csv.gz'
         in result.stdout
     )
     assert reported_bars(result.stdout) == expected_bars(records)
@@ -237,31 +244,35 @@ def test_direct_invocation_mode(tmp_path):
         (["--port", "70000"], "error: --port 70000: allowed 0 (any free port) to 65535"),
     ],
 )
-def test_bad_arguments_are_one_clear_line(args, message):
-    result = run_demo(*args)
-    assert result.returncode == 2
-    assert result.stderr.startswith(message)
-    assert "Traceback" not in result.stderr
+def test_bad_arguments_are_one_clear_line(args, message, capsys):
+    """Checked before anything starts (the same `main` the command runs, in-process)."""
+    assert main(args, out=io.StringIO()) == 2
+    assert capsys.readouterr().err.startswith(message)
 
 
-def test_a_payload_that_is_not_json_is_a_clear_error(tmp_path):
+def test_a_payload_that_is_not_json_is_a_clear_error(tmp_path, capsys):
     payload = tmp_path / "payload.json"
     payload.write_text("{trades: nope}")
-    result = run_demo("--invoke", str(payload))
-    assert result.returncode == 2
-    assert result.stderr.startswith(
+    assert main(["--invoke", str(payload)], out=io.StringIO()) == 2
+    assert capsys.readouterr().err.startswith(
         f"error: payload file {payload} is not JSON: Expecting property name"
     )
 
 
-def test_a_taken_port_is_a_clear_error():
+def test_a_taken_port_is_a_clear_error(capsys):
     with socket.socket() as holder:
         holder.bind(("127.0.0.1", 0))
         holder.listen()
         port = holder.getsockname()[1]
-        result = run_demo("--port", str(port))
+        assert main(["--port", str(port)], out=io.StringIO()) == 2
+    assert f"port {port} on 127.0.0.1 is taken" in capsys.readouterr().err
+
+
+def test_a_bad_region_in_a_subprocess_is_no_traceback():
+    result = run_demo("--region", "mars-1")
     assert result.returncode == 2
-    assert f"port {port} on 127.0.0.1 is taken" in result.stderr
+    assert result.stderr.startswith("error: --region: unknown region 'mars-1'")
+    assert "Traceback" not in result.stderr
 
 
 def test_every_option_has_help_text():

@@ -14,6 +14,8 @@ from local_platform.policy_evaluation import (
     decide,
 )
 
+pytestmark = pytest.mark.unit  # see tests/conftest.py: kinds of test
+
 TABLE = "arn:aws:dynamodb:us-east-1:123456789012:table/dev-trading-analytics-us-east-1"
 BUCKET = "arn:aws:s3:::dev-trading-ingest-us-east-1"
 

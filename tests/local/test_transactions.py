@@ -14,6 +14,8 @@ from moto.dynamodb.models.table import Table
 from local_platform import transactions
 from local_platform.emulator import serialise_moto_dynamodb
 
+pytestmark = pytest.mark.integration  # see tests/conftest.py: kinds of test
+
 TABLE = "transactions-test"
 OTHER = "transactions-other"
 

@@ -16,6 +16,8 @@ from operations.cli import main
 from operations.errors import OperationsError
 from operations.query import BarRange, parse_moment, print_bars, read_bars
 
+pytestmark = pytest.mark.integration  # see tests/conftest.py: kinds of test
+
 TABLE = "dev-trading-analytics-us-east-1"
 
 

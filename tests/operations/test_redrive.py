@@ -15,6 +15,8 @@ from moto import mock_aws
 from operations.redrive import Invocation, parse_record, redrive
 from processor.contract import DEDUPLICATION_MARGIN_S, FAILURE_QUEUE_RETENTION_S
 
+pytestmark = pytest.mark.integration  # see tests/conftest.py: kinds of test
+
 FUNCTION = "dev-trading-processor-us-east-1"
 ARN = f"arn:aws:lambda:us-east-1:123456789012:function:{FUNCTION}"
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)

@@ -14,6 +14,7 @@ import functools
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -22,6 +23,7 @@ from botocore.config import Config
 from local_platform.policy_evaluation import check_supported
 from platform_core.iam import workload_boundary_policy
 from platform_core.offline import RenderedStack
+from platform_core.organisation import find_organisation
 
 __all__ = [
     "OPERATOR_NAME",
@@ -109,7 +111,9 @@ def _document(value: Any, what: str) -> Mapping[str, Any]:
 def _create_boundary(iam: Any, arn: str, environment: str, region: str) -> None:
     _, _, _, _, account, resource = arn.split(":", 5)
     name = resource.removeprefix("policy/")
-    document = _document(workload_boundary_policy(environment, region, account), name)
+    organisation = find_organisation(Path(__file__))  # the repository's organisation.yaml
+    boundary = workload_boundary_policy(environment, region, account, organisation)
+    document = _document(boundary, name)
     created = iam.create_policy(PolicyName=name, PolicyDocument=json.dumps(document))
     if created["Policy"]["Arn"] != arn:
         raise IdentityError(

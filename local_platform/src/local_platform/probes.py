@@ -15,7 +15,8 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from local_platform.provision import LocalEnvironment
-from platform_core.naming import ResourceNames
+from platform_core import discover_environments
+from platform_core.naming import Service, compose_name
 from processor.contract import INGEST_PREFIX, bar_partition_key, bar_sort_key
 
 __all__ = ["Probe", "probe_role"]
@@ -43,11 +44,10 @@ def _outcome(call: Callable[[], Any]) -> str:
     return "allowed"
 
 
-def _other_environment_table(resources: LocalEnvironment, environment: str, region: str) -> str:
-    from platform_core import discover_environments
-
+def _other_environment_table(environment: str, region: str) -> str:
+    """The table another environment of this repository has in the same region."""
     other = next(name for name in discover_environments() if name != environment)
-    return ResourceNames.derive(other, region, suffix=None).table
+    return compose_name(other, Service.ANALYTICS_TABLE, region, suffix=None)
 
 
 def probe_role(
@@ -60,7 +60,7 @@ def probe_role(
     """Run the probes; ``role_client``/``operator_client`` make clients for a service."""
     s3, ddb = role_client("s3"), role_client("dynamodb")
     ingest, table = resources.ingest_bucket, resources.table_name
-    other_table = _other_environment_table(resources, environment, region)
+    other_table = _other_environment_table(environment, region)
     operator_client("s3").put_object(Bucket=ingest, Key=OUTSIDE_INCOMING, Body=b"{}\n")
     gone = f"{INGEST_PREFIX}deleted-before-it-was-processed.jsonl"
     key = {"pk": {"S": bar_partition_key("PROBE")}, "sk": {"S": bar_sort_key("2026-01-01T00:00Z")}}

@@ -23,8 +23,12 @@ STACKS_DIR = Path(__file__).resolve().parents[3] / "stacks"  # operations/src/op
 
 
 def environments() -> list[str]:
-    """The environments this checkout has a stack for."""
-    return sorted(p.parent.name for p in STACKS_DIR.glob("*/Pulumi.yaml"))
+    """The environments this checkout has a stack for (a project with its stack config)."""
+    return sorted(
+        path.parent.name
+        for path in STACKS_DIR.glob("*/Pulumi.yaml")
+        if (path.parent / f"Pulumi.{path.parent.name}.yaml").is_file()
+    )
 
 
 def _read(path: Path) -> Mapping[str, Any]:
