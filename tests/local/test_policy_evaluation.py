@@ -307,11 +307,20 @@ def test_a_single_statement_document_is_read_too():
 )
 def test_what_cannot_be_evaluated_is_refused_not_guessed(condition, message):
     document = policy(allow("s3:ListBucket", BUCKET, Sid="Listing", Condition=condition))
-    with pytest.raises(UnsupportedPolicyError, match="statement Listing") as raised:
+    (note,) = check_supported(document, "inline policy p")
+    assert note.startswith("inline policy p, statement Listing (s3:ListBucket): ")
+    assert message in note
+    with pytest.raises(UnsupportedPolicyError, match=message.replace("/", ".")):
+        decide([document], Question("s3:ListBucket", BUCKET, (("s3:prefix", "a"),)))
+    # a question the statement does not decide is answered as usual
+    assert decide([document], Question("s3:GetObject", BUCKET + "/a")) is NOT_ALLOWED
+
+
+def test_a_principal_in_an_identity_policy_is_an_error():
+    document = policy({"Effect": "Allow", "Principal": "*", "Action": "s3:*", "Resource": "*"})
+    with pytest.raises(UnsupportedPolicyError, match="a principal belongs in a resource policy"):
         check_supported(document, "inline policy p")
-    assert message in str(raised.value)
-    assert str(raised.value).startswith("inline policy p, statement Listing:")
 
 
 def test_the_rendered_grant_is_supported():
-    check_supported(policy(LIST_INCOMING), "inline policy")
+    assert check_supported(policy(LIST_INCOMING), "inline policy") == []

@@ -349,9 +349,9 @@ def test_the_demo_says_the_database_is_not_emulated(
     def stop(port: int, region: str) -> None:
         raise EmulatorError("stopped by the test")
 
-    monkeypatch.setattr(run_module, "render_stack", lambda _: with_database[environment])
+    monkeypatch.setattr(run_module, "render_stack", lambda *_, **__: with_database[environment])
     monkeypatch.setattr(run_module, "running_emulator", stop)
     out = io.StringIO()
     with pytest.raises(EmulatorError):
-        run_module.run(environment, tmp_path / "sample.jsonl", 0, "us-east-1", out)
+        run_module.run(run_module.Options(environment, tmp_path / "sample.jsonl"), out)
     assert note in out.getvalue()

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import unquote, urlparse
 
 from moto import settings
@@ -46,7 +46,7 @@ from moto.iam.access_control import AssumedRoleAccessKey, IAMRequestBase
 from moto.iam.models import IAMBackend, Policy
 from moto.s3.models import s3_backends
 
-from local_platform.policy_evaluation import Decision, Question, decide
+from local_platform.policy_evaluation import Decision, Question, UnsupportedPolicyError, decide
 
 __all__ = ["install", "installed", "questions_for_dynamodb", "questions_for_s3"]
 
@@ -178,13 +178,15 @@ def _questions(responder: Any, request: IAMRequestBase, resource: str) -> list[Q
     return [Question(request._action, resource)]
 
 
-def _deny(request: IAMRequestBase, question: Question, decision: Decision) -> None:
+def _deny(
+    request: IAMRequestBase, question: Question, decision: Decision, why: str | None = None
+) -> NoReturn:
     """Refuse as the service does: S3's XML AccessDenied, DynamoDB's AccessDeniedException."""
     if request._service == "s3":
         request._raise_access_denied()
     message = (
         f"User: {request._access_key.arn} is not authorized to perform: {question.action} "
-        f"on resource: {question.resource} ({decision.value})"
+        f"on resource: {question.resource} ({why or decision.value})"
     )
     if request._service == "dynamodb":
         raise JsonRESTError("AccessDeniedException", message)
@@ -202,7 +204,10 @@ def _authorise(responder: Any, request: IAMRequestBase, resource: str) -> None:
     boundary = _boundary(backend, principal)
     questions = _questions(responder, request, resource)
     for question in dict.fromkeys(questions):  # each distinct question once, in order
-        decision = decide(identity, question, boundary)
+        try:
+            decision = decide(identity, question, boundary)
+        except UnsupportedPolicyError as error:  # never guess an "allowed"
+            _deny(request, question, Decision.NOT_ALLOWED, f"not evaluated: {error}")
         if decision is not Decision.ALLOWED:
             _deny(request, question, decision)
         if question.action == "sts:AssumeRole" and not _trusted(

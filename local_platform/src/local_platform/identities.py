@@ -88,6 +88,8 @@ class FunctionRole:
     policy_names: tuple[str, ...]
     boundary_arn: str | None
     session: Credentials
+    #: Statements whose conditions the emulator cannot evaluate (their requests are refused).
+    not_evaluated: tuple[str, ...] = ()
 
 
 def create_operator(iam: Any) -> Credentials:
@@ -100,20 +102,20 @@ def create_operator(iam: Any) -> Credentials:
     return Credentials(key["AccessKeyId"], key["SecretAccessKey"])
 
 
-def _document(value: Any, what: str) -> Mapping[str, Any]:
+def _document(value: Any, what: str, notes: list[str]) -> Mapping[str, Any]:
     document = json.loads(value) if isinstance(value, str) else value
     if not isinstance(document, Mapping):
         raise IdentityError(f"{what} is not a policy document: {value!r}")
-    check_supported(document, what)
+    notes.extend(check_supported(document, what))
     return document
 
 
-def _create_boundary(iam: Any, arn: str, environment: str, region: str) -> None:
+def _create_boundary(iam: Any, arn: str, environment: str, region: str, notes: list[str]) -> None:
     _, _, _, _, account, resource = arn.split(":", 5)
     name = resource.removeprefix("policy/")
     organisation = find_organisation(Path(__file__))  # the repository's organisation.yaml
     boundary = workload_boundary_policy(environment, region, account, organisation)
-    document = _document(boundary, name)
+    document = _document(boundary, f"boundary {name}", notes)
     created = iam.create_policy(PolicyName=name, PolicyDocument=json.dumps(document))
     if created["Policy"]["Arn"] != arn:
         raise IdentityError(
@@ -129,8 +131,9 @@ def create_function_role(
     role = stack.one("aws:iam/role:Role").inputs
     name = str(role["name"])
     boundary = role.get("permissionsBoundary")
+    notes: list[str] = []
     if boundary:
-        _create_boundary(iam, str(boundary), environment, region)
+        _create_boundary(iam, str(boundary), environment, region, notes)
     arguments: dict[str, Any] = {
         "RoleName": name,
         "AssumeRolePolicyDocument": json.dumps(json.loads(str(role["assumeRolePolicy"]))),
@@ -143,7 +146,9 @@ def create_function_role(
         raise IdentityError(f"the function names role {expected}, the emulator created {arn}")
     names = []
     for policy in stack.of_type("aws:iam/rolePolicy:RolePolicy"):
-        document = _document(policy.inputs["policy"], f"inline policy {policy.inputs['name']}")
+        document = _document(
+            policy.inputs["policy"], f"inline policy {policy.inputs['name']}", notes
+        )
         iam.put_role_policy(
             RoleName=name,
             PolicyName=str(policy.inputs["name"]),
@@ -156,4 +161,6 @@ def create_function_role(
     session = Credentials(
         assumed["AccessKeyId"], assumed["SecretAccessKey"], assumed["SessionToken"]
     )
-    return FunctionRole(name, arn, tuple(names), str(boundary) if boundary else None, session)
+    return FunctionRole(
+        name, arn, tuple(names), str(boundary) if boundary else None, session, tuple(notes)
+    )

@@ -16,9 +16,10 @@ service, region, account and resource). A condition key absent from the request 
 condition false, except for negated operators and ``...IfExists``, where it makes it true
 (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html).
 
-Rather than guess, a document using a condition operator or key this module cannot evaluate is
-refused up front (`check_supported`), naming the statement: a wrong "allowed" here would make
-the local proof worthless.
+Rather than guess, a condition operator or key this module cannot evaluate makes any question
+its statement would decide an error (`UnsupportedPolicyError`), which the emulator answers as a
+refusal naming why; `check_supported` lists such statements up front. A wrong "allowed" here
+would make the local proof worthless.
 """
 
 from __future__ import annotations
@@ -123,6 +124,9 @@ def _operator(name: str) -> tuple[str, bool]:
 
 
 def _condition_holds(operator: str, key: str, expected: Any, context: Mapping[str, str]) -> bool:
+    reason = _unsupported(operator, key)
+    if reason is not None:  # this statement would decide the question: refuse to guess
+        raise UnsupportedPolicyError(reason)
     base, if_exists = _operator(operator)
     value = context.get(key.lower())
     if base == "Null":  # true when the key is absent, if the policy says "true"
@@ -191,23 +195,42 @@ def decide(
     return decision if limit is Decision.ALLOWED else Decision.NOT_ALLOWED
 
 
-def check_supported(document: Mapping[str, Any], name: str) -> None:
-    """Refuse a document with a condition this module would have to guess at."""
-    supported = {*_STRING_OPERATORS, "Null", "Bool"}
+_SUPPORTED_OPERATORS = frozenset({*_STRING_OPERATORS, "Null", "Bool"})
+
+
+def _unsupported(operator: str, key: str) -> str | None:
+    """Why the condition ``operator``/``key`` cannot be evaluated here; None if it can."""
+    if ":" in operator or _operator(operator)[0] not in _SUPPORTED_OPERATORS:
+        return (
+            f"the emulator cannot evaluate condition operator {operator!r}; it evaluates "
+            f"{', '.join(sorted(_SUPPORTED_OPERATORS))} (and their IfExists forms)"
+        )
+    if key.lower() not in KNOWN_CONTEXT_KEYS:
+        return (
+            f"the emulator does not supply condition key {key!r}; it supplies "
+            f"{', '.join(sorted(KNOWN_CONTEXT_KEYS))}"
+        )
+    return None
+
+
+def check_supported(document: Mapping[str, Any], name: str) -> list[str]:
+    """What in ``document`` the emulator cannot evaluate, one line per statement.
+
+    Such a statement does not stop the run: a request it would decide is refused, naming it
+    (`decide` raises), and every other request is decided as usual. A principal, which has no
+    place in an identity policy, is an error at once.
+    """
+    notes = []
     for index, statement in enumerate(_statements(document)):
         label = f"{name}, statement {statement.get('Sid') or index}"
         if "Principal" in statement or "NotPrincipal" in statement:
             raise UnsupportedPolicyError(f"{label}: a principal belongs in a resource policy")
         for operator, keys in statement.get("Condition", {}).items():
-            base = _operator(operator.split(":")[-1])[0]
-            if ":" in operator or base not in supported:
-                raise UnsupportedPolicyError(
-                    f"{label}: the emulator cannot evaluate condition operator {operator!r}; "
-                    f"it evaluates {', '.join(sorted(supported))} (and their IfExists forms)"
-                )
             for key in keys:
-                if key.lower() not in KNOWN_CONTEXT_KEYS:
-                    raise UnsupportedPolicyError(
-                        f"{label}: the emulator does not supply condition key {key!r}; "
-                        f"it supplies {', '.join(sorted(KNOWN_CONTEXT_KEYS))}"
+                reason = _unsupported(operator, key)
+                if reason is not None:
+                    actions = ", ".join(
+                        _listed(statement.get("Action", statement.get("NotAction")))
                     )
+                    notes.append(f"{label} ({actions}): {reason}")
+    return notes

@@ -48,8 +48,10 @@ def _role(result: LocalRun, out: TextIO) -> None:
         f"\nIAM enforced: the handler ran with an assumed session of the function's role\n"
         f"  {role.arn} (inline policy {', '.join(role.policy_names)}{boundary}),\n"
         f"  created from the rendered stack; {verdict}.\n"
-        "  What the role must not do, and what a deleted upload answers:\n"
     )
+    for note in role.not_evaluated:
+        out.write(f"  not evaluated locally (its requests are refused): {note}\n")
+    out.write("  What the role must not do, and what a deleted upload answers:\n")
     width = max(len(probe.label) for probe in result.probes)
     for probe in result.probes:
         verdict = "as AWS answers" if probe.as_expected else f"WRONG: AWS answers {probe.expected}"
