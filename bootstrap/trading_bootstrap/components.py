@@ -24,6 +24,7 @@ from platform_core.storage import SecureBucket, SecureBucketArgs
 from trading_bootstrap.config import GITHUB_OIDC_AUDIENCE, GITHUB_OIDC_HOST, BootstrapConfig
 from trading_bootstrap.policies import (
     DeployScope,
+    deploy_database_policy,
     deploy_policy,
     github_trust_policy,
     kms_key_policy,
@@ -105,10 +106,14 @@ class PipelineRoleArgs:
     permissions: pulumi.Input[str]
     # What the trust policy names must exist first (IAM rejects an unknown federated principal).
     trusted_after: tuple[pulumi.Resource, ...] = ()
+    #: Managed policies of the role's own, by part of their name (`<role>-<part>`): what does
+    #: not fit into a role's inline policies (IAM allows 10,240 characters of them in all).
+    managed_policies: tuple[tuple[str, dict[str, Any]], ...] = ()
 
 
 class PipelineRole(pulumi.ComponentResource):
-    """A role for GitHub Actions jobs, with one inline policy; sessions last at most an hour.
+    """A role for GitHub Actions jobs, with one inline policy (and possibly managed policies of
+    its own); sessions last at most an hour.
 
     Children are named after the component, since URNs must be unique per type in a stack.
     """
@@ -135,6 +140,17 @@ class PipelineRole(pulumi.ComponentResource):
             policy=args.permissions,
             opts=child,
         )
+        for part, document in args.managed_policies:
+            policy = aws.iam.Policy(
+                f"{name}-{part}-policy",
+                name=f"{args.role_name}-{part}",
+                description=f"{args.description}: {part}",
+                policy=json.dumps(document),
+                opts=child,
+            )
+            aws.iam.RolePolicyAttachment(
+                f"{name}-{part}-attachment", role=self.role.name, policy_arn=policy.arn, opts=child
+            )
         self.register_outputs({"arn": self.role.arn})
 
 
@@ -200,6 +216,7 @@ class EnvironmentBootstrap(pulumi.ComponentResource):
                 trust_policy=github_trust_policy(config, config.deploy_github_environment),
                 permissions=scoped(deploy_policy),
                 trusted_after=trusted_after,
+                managed_policies=(("database", deploy_database_policy(config)),),
             ),
         }
         arns = {kind: PipelineRole(kind, args, opts=child).role.arn for kind, args in roles.items()}

@@ -13,7 +13,9 @@ repository's jobs running in one GitHub environment:
 
 The deploy role cannot escalate: every role it creates or changes must carry the environment's
 permissions boundary (`platform_core.iam.workload_boundary_policy`, created here), and explicit
-denies keep it away from that boundary and from the two pipeline roles.
+denies keep it away from that boundary and from the two pipeline roles. What deploying the
+optional database needs is a managed policy of its own (`deploy_database_policy`): IAM allows a
+role 10,240 characters of inline policy in all.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from platform_core.database import ENGINE as DATABASE_ENGINE
+from platform_core.database import final_snapshot_identifier
 from platform_core.iam import permissions_boundary_arn
 from platform_core.naming import ResourceNames
 from platform_core.network import NAT_INSTANCE_AMI_PARAMETER
@@ -28,6 +32,7 @@ from trading_bootstrap.config import GITHUB_OIDC_AUDIENCE, GITHUB_OIDC_HOST, Boo
 
 __all__ = [
     "DeployScope",
+    "deploy_database_policy",
     "deploy_policy",
     "github_trust_policy",
     "kms_key_policy",
@@ -398,3 +403,58 @@ def deploy_policy(scope: DeployScope) -> dict[str, Any]:
         },
     ]
     return {"Version": "2012-10-17", "Statement": statements}
+
+
+# The database's RDS resources, by name: the cluster, its instances (`<cluster>-<n>`), its subnet
+# group (named after the cluster).
+DATABASE_RESOURCE_TYPES = ("cluster", "db", "subgrp")
+#: RDS's service-linked role, which it creates on an account's first database if missing.
+RDS_SERVICE = "rds.amazonaws.com"
+RDS_SERVICE_ROLE = f"role/aws-service-role/{RDS_SERVICE}/AWSServiceRoleForRDS"
+
+
+def deploy_database_policy(config: BootstrapConfig) -> dict[str, Any]:
+    """What `pulumi up` and `pulumi destroy` of the environment's optional database need, beyond
+    `deploy_policy` (whose network statements already cover its security group and rule).
+
+    Per the Service Authorization Reference: `rds:CreateDBCluster` also names the (default)
+    cluster parameter group and option group, `rds:CreateDBInstance` the parameter group, and
+    creating a cluster whose master password RDS manages needs `secretsmanager:CreateSecret` and
+    `secretsmanager:TagResource`, which RDS calls with the caller's permissions (a forward access
+    session, hence `aws:ViaAWSService`); RDS itself rotates and deletes that secret. Deleting a
+    cluster with a final snapshot creates `cluster-snapshot:<cluster>-final`. The provider reads
+    a cluster's global-cluster membership on every refresh.
+    """
+    names = _names(config)
+
+    def rds(resource: str) -> str:
+        return _arn(config, "rds", resource)
+
+    database = f"{names.database}*"
+    family = f"default.{DATABASE_ENGINE.value}*"
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "EnvironmentDatabase", "Effect": "Allow", "Action": "rds:*",
+             "Resource": [rds(f"{kind}:{database}") for kind in DATABASE_RESOURCE_TYPES]},
+            {"Sid": "CreateWithTheDefaultGroups", "Effect": "Allow",
+             "Action": ["rds:CreateDBCluster", "rds:CreateDBInstance"],
+             "Resource": [rds(f"cluster-pg:{family}"), rds(f"pg:{family}"),
+                          rds(f"og:default:{DATABASE_ENGINE.value}*")]},
+            {"Sid": "FinalSnapshotOnDelete", "Effect": "Allow",
+             "Action": ["rds:AddTagsToResource", "rds:CreateDBClusterSnapshot",
+                        "rds:DeleteDBCluster"],
+             "Resource": rds(f"cluster-snapshot:{final_snapshot_identifier(database)}")},
+            {"Sid": "ReadGlobalClusterMembership", "Effect": "Allow",
+             "Action": "rds:DescribeGlobalClusters",
+             "Resource": f"arn:aws:rds::{config.account_id}:global-cluster:*"},
+            {"Sid": "MasterUserSecretCreatedByRds", "Effect": "Allow",
+             "Action": ["secretsmanager:CreateSecret", "secretsmanager:TagResource"],
+             "Resource": _arn(config, "secretsmanager", "secret:rds!cluster-*"),
+             "Condition": {"Bool": {"aws:ViaAWSService": "true"}}},
+            {"Sid": "RdsServiceLinkedRole", "Effect": "Allow",
+             "Action": "iam:CreateServiceLinkedRole",
+             "Resource": f"arn:aws:iam::{config.account_id}:{RDS_SERVICE_ROLE}",
+             "Condition": {"StringEquals": {"iam:AWSServiceName": RDS_SERVICE}}},
+        ],
+    }  # fmt: skip

@@ -196,13 +196,17 @@ def test_policy_pack_on_the_bootstrap_reports_only_its_deliberate_exceptions(
     rendered_bootstraps: Mapping[str, RenderedStack],
 ) -> None:
     """The pack is written for the workload stacks; on the bootstrap it finds exactly the
-    deploy role's scoped service-wide actions and the state bucket that destroy never empties."""
+    deploy role's scoped service-wide actions (its inline policy's and its database policy's)
+    and the state bucket that destroy never empties."""
     for environment, rendered in rendered_bootstraps.items():
         found = {
             (v.policy, v.urn.rsplit("::", 1)[1])
             for v in evaluate(POLICIES, resource_view(rendered), stack_view(rendered))
         }
-        expected = {("iam-no-wildcard-actions", "deploy-policy")}
+        expected = {
+            ("iam-no-wildcard-actions", "deploy-policy"),
+            ("iam-no-wildcard-actions", "deploy-database-policy"),
+        }
         if environment != "production":
             expected.add(("destroyable-non-production", "state-bucket"))
         assert found == expected, environment

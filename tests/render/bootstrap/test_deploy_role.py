@@ -243,7 +243,9 @@ def test_bootstrap_creates_the_boundary_the_stacks_name(
 ) -> None:
     rendered = rendered_bootstraps[environment]
     account = json.loads(rendered.one("pulumi:providers:aws").inputs["allowedAccountIds"])[0]
-    boundary = rendered.one("aws:iam/policy:Policy").inputs
+    [boundary] = [
+        r.inputs for r in rendered.of_type("aws:iam/policy:Policy") if r.name == "workload-boundary"
+    ]
     assert boundary["name"] == f"{environment}-trading-workload-boundary"
     assert json.loads(boundary["policy"]) == workload_boundary_policy(
         environment, "us-east-1", account, ORGANISATION

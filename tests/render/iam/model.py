@@ -63,6 +63,10 @@ def _condition_holds(operator: str, key: str, expected: Any, request: Request) -
         return actual is not None and any(
             _matches(pattern, value, case_sensitive=True) for value in actual for pattern in wanted
         )
+    if operator == "Bool":  # an absent key is not true (nor false)
+        return actual is not None and any(
+            value.lower() == expected.lower() for value in actual for expected in wanted
+        )
     if operator in ("ArnNotEquals", "ArnNotLike"):
         return actual is None or not any(
             _matches(pattern, value, case_sensitive=True) for value in actual for pattern in wanted

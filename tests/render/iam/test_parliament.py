@@ -86,6 +86,23 @@ ALLOWED: Mapping[tuple[str, str, str, str, str, str], str] = {
     (BOOTSTRAP, "deploy-policy", "policy", "", "PRIVILEGE_ESCALATION",
      "PassExistingRoleToNewLambdaThenInvoke"):
         "the only role it may pass is the function role, inside the permissions boundary",
+    (BOOTSTRAP, "deploy-database-policy", "policy", "EnvironmentDatabase", "RESOURCE_MISMATCH",
+     ""): SERVICE_WIDE.format(what="database cluster, instances and subnet group"),
+    (BOOTSTRAP, "deploy-database-policy", "policy", "CreateWithTheDefaultGroups",
+     "RESOURCE_MISMATCH", ""):
+        "only the default parameter and option group part of creating the cluster and its "
+        "instances; their own part is in EnvironmentDatabase",
+    (BOOTSTRAP, "deploy-database-policy", "policy", "FinalSnapshotOnDelete", "RESOURCE_MISMATCH",
+     ""):
+        "only the snapshot part of deleting a cluster with a final snapshot; the cluster part is "
+        "in EnvironmentDatabase",
+    (BOOTSTRAP, "deploy-database-policy", "policy", "MasterUserSecretCreatedByRds",
+     "UNKNOWN_CONDITION_FOR_ACTION", ""):
+        "aws:ViaAWSService is a global condition key (true when RDS creates the secret with the "
+        "caller's permissions), which parliament's copy of the reference does not list",
+    (BOOTSTRAP, "deploy-database-policy", "policy", "", "PERMISSIONS_MANAGEMENT_ACTIONS", ""):
+        "iam:CreateServiceLinkedRole of RDS's own service-linked role only (its ARN and "
+        "iam:AWSServiceName), which RDS needs on an account's first database",
 }  # fmt: skip
 
 
@@ -124,6 +141,7 @@ def test_every_program_and_document_kind_is_linted(rendered_stacks, bootstraps):
     }  # fmt: skip
     assert linted[BOOTSTRAP] == {
         ("deploy-role", "assumeRolePolicy"), ("deploy-policy", "policy"),
+        ("deploy-database-policy", "policy"),
         ("preview-role", "assumeRolePolicy"), ("preview-policy", "policy"),
         ("secrets-key", "policy"), ("state-tls-only-policy", "policy"),
         ("workload-boundary", "policy"),

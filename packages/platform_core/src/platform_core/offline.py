@@ -151,6 +151,10 @@ class FakeAws(pulumi_mocks.Mocks):
                 "id": _arn("sns", region, name), "arn": _arn("sns", region, name)
             },
             "aws:iam/role:Role": {"id": name, "arn": f"arn:aws:iam::{FAKE_ACCOUNT_ID}:role/{name}"},
+            "aws:iam/policy:Policy": {
+                "id": f"arn:aws:iam::{FAKE_ACCOUNT_ID}:policy/{name}",
+                "arn": f"arn:aws:iam::{FAKE_ACCOUNT_ID}:policy/{name}",
+            },
             "aws:ec2/instance:Instance": {"primaryNetworkInterfaceId": f"eni-{digest}"},
             "aws:rds/cluster:Cluster": {
                 "id": name,
