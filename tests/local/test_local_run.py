@@ -93,12 +93,18 @@ def reported_probes(output: str) -> dict[str, str]:
     return found
 
 
-@pytest.fixture(scope="module")
-def demo() -> subprocess.CompletedProcess[str]:
-    return run_demo("--environment", "dev")
+def test_readmes_first_command():
+    """`make demo`'s command, run once (xdist could run a shared fixture once per worker)."""
+    demo = run_demo("--environment", "dev")
+    check_demo_succeeds_and_reports_each_step(demo)
+    check_the_handler_ran_as_the_rendered_role_with_iam_enforced(demo)
+    check_stored_bars_match_an_independent_aggregation(demo)
+    check_bad_records_are_counted_with_reasons_and_redelivery_changes_nothing(demo)
+    check_archive_holds_raw_and_rejected_objects(demo)
+    check_nothing_is_left_listening(demo)
 
 
-def test_demo_succeeds_and_reports_each_step(demo):
+def check_demo_succeeds_and_reports_each_step(demo: subprocess.CompletedProcess[str]) -> None:
     assert demo.returncode == 0, demo.stderr
     assert "Traceback" not in demo.stderr + demo.stdout  # no emulator-side failure either
     for step in range(1, 8):
@@ -111,7 +117,9 @@ def test_demo_succeeds_and_reports_each_step(demo):
     )
 
 
-def test_the_handler_ran_as_the_rendered_role_with_iam_enforced(demo):
+def check_the_handler_ran_as_the_rendered_role_with_iam_enforced(
+    demo: subprocess.CompletedProcess[str],
+) -> None:
     assert (
         "IAM enforced: the handler ran with an assumed session of the function's role"
         in demo.stdout
@@ -122,14 +130,18 @@ def test_the_handler_ran_as_the_rendered_role_with_iam_enforced(demo):
     assert reported_probes(demo.stdout) == PROBES
 
 
-def test_stored_bars_match_an_independent_aggregation(demo):
+def check_stored_bars_match_an_independent_aggregation(
+    demo: subprocess.CompletedProcess[str],
+) -> None:
     expected = expected_bars(json.loads(line) for line in SAMPLE.read_text().splitlines())
     assert len(expected) == 25
     assert reported_bars(demo.stdout) == expected
     assert "Bars: 25 one-minute bars for 5 symbols" in demo.stdout
 
 
-def test_bad_records_are_counted_with_reasons_and_redelivery_changes_nothing(demo):
+def check_bad_records_are_counted_with_reasons_and_redelivery_changes_nothing(
+    demo: subprocess.CompletedProcess[str],
+) -> None:
     assert "240 accepted, 6 rejected" in demo.stdout
     for fragment in ("'AA$PL' is invalid", "missing field(s) trade_id", "price: '-1.5'",
                      "price: 'NaN'", "quantity: '0'", "has no zone"):  # fmt: skip
@@ -137,13 +149,13 @@ def test_bad_records_are_counted_with_reasons_and_redelivery_changes_nothing(dem
     assert "Redelivery of the same notification: 240 accepted, bars unchanged" in demo.stdout
 
 
-def test_archive_holds_raw_and_rejected_objects(demo):
+def check_archive_holds_raw_and_rejected_objects(demo: subprocess.CompletedProcess[str]) -> None:
     assert re.search(r"raw/dt=\d{4}-\d\d-\d\d/hour=\d\d/s3-[0-9a-f]+\.jsonl\.gz", demo.stdout)
     assert re.search(r"rejected/dt=\d{4}-\d\d-\d\d/hour=\d\d/s3-[0-9a-f]+\.jsonl\.gz", demo.stdout)
     assert "first invocation" in demo.stdout
 
 
-def test_nothing_is_left_listening(demo):
+def check_nothing_is_left_listening(demo: subprocess.CompletedProcess[str]) -> None:
     match = re.search(r"on http://127\.0\.0\.1:(\d+) \(stopped now\)", demo.stdout)
     assert match is not None
     port = int(match.group(1))
@@ -282,10 +294,9 @@ def test_every_option_has_help_text():
     }  # fmt: skip
     for action in options:
         assert action.help and len(action.help) > 15, action.option_strings
-    result = run_demo("--help")
-    assert result.returncode == 0
+    text = parser().format_help()  # what --help prints
     for action in options:
-        assert action.option_strings[-1] in result.stdout
+        assert action.option_strings[-1] in text
 
 
 def test_shipped_sample_is_the_generators_output():
