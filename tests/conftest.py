@@ -57,5 +57,12 @@ def rendered_stacks() -> Mapping[str, RenderedStack]:
 
 
 @pytest.fixture(scope="session")
+def rendered_with_database() -> Mapping[str, RenderedStack]:
+    """The same, with the optional database switched on (`platform:database`)."""
+    overrides = {"platform:database": "aurora-postgresql"}
+    return {env: render_stack(STACKS_DIR / env, overrides=overrides) for env in ENVIRONMENTS}
+
+
+@pytest.fixture(scope="session")
 def stacks_dir() -> Path:
     return STACKS_DIR

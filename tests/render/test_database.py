@@ -42,8 +42,10 @@ SPECIFIED = [env for env in ENVIRONMENTS if env in INSTANCES]
 
 
 @pytest.fixture(scope="module")
-def with_database() -> Mapping[str, RenderedStack]:
-    return {env: render_stack(STACKS_DIR / env, overrides=ON) for env in ENVIRONMENTS}
+def with_database(
+    rendered_with_database: Mapping[str, RenderedStack],
+) -> Mapping[str, RenderedStack]:
+    return rendered_with_database
 
 
 @pytest.fixture(params=ENVIRONMENTS)
@@ -245,16 +247,6 @@ def test_the_boundary_admits_the_functions_secret_read(with_database, env):
     assert decide(boundary, Request("secretsmanager:GetSecretValue", secret, tag)) is (
         Decision.ALLOWED
     )
-
-
-@pytest.mark.parametrize("profile", ["relaxed", "strict"])
-def test_cpu_alarm_follows_the_alarm_profile(profile):
-    environment = ENVIRONMENTS[0]
-    stack = render_stack(
-        STACKS_DIR / environment, overrides={**ON, "platform:alarmProfile": profile}
-    )
-    [alarm] = [a for a in stack.of_type(ALARM) if stack.local_name(a) == "database-cpu"]
-    assert alarm.inputs["threshold"] == {"relaxed": 90, "strict": 80}[profile]
 
 
 def test_cpu_alarms_per_environment(with_database, specified):

@@ -30,10 +30,10 @@ VIA_RDS = {"aws:ViaAWSService": "true"}
 
 
 @pytest.fixture(scope="module")
-def stacks() -> Mapping[str, RenderedStack]:
+def stacks(rendered_with_database) -> Mapping[str, RenderedStack]:
     """Every environment with its database on, and a suffixed copy of dev with protection and
     a final snapshot (so every kind of request appears)."""
-    rendered = {env: render_stack(STACKS_DIR / env, overrides=ON) for env in ENVIRONMENTS}
+    rendered = dict(rendered_with_database)
     rendered[COPY] = render_stack(STACKS_DIR / "dev", overrides={
         **ON, "platform:environmentSuffix": "pr-7", "platform:databaseFinalSnapshot": "true",
         "platform:databaseDeletionProtection": "true",

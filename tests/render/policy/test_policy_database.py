@@ -12,10 +12,10 @@ from pulumi_policy import ResourceValidationArgs
 from trading_policies import POLICIES, evaluate, policy_named
 from trading_policies.resource_rules import TAGGABLE_TYPES
 
-from platform_core.offline import RenderedStack, render_stack
+from platform_core.offline import RenderedStack
 from tests.render.policy.test_policy_stacks import _sdk_class
 from tests.render.policy.views import DEV_TAGS, resource_args, resource_view, stack_view
-from tests.repository import ENVIRONMENTS, STACKS_DIR
+from tests.repository import ENVIRONMENTS
 
 CLUSTER = "aws:rds/cluster:Cluster"
 INSTANCE = "aws:rds/clusterInstance:ClusterInstance"
@@ -25,9 +25,10 @@ PRODUCTION_TAGS = {**DEV_TAGS, "Environment": "production"}
 
 
 @pytest.fixture(scope="module")
-def with_database() -> Mapping[str, RenderedStack]:
-    overrides = {"platform:database": "aurora-postgresql"}
-    return {env: render_stack(STACKS_DIR / env, overrides=overrides) for env in ENVIRONMENTS}
+def with_database(
+    rendered_with_database: Mapping[str, RenderedStack],
+) -> Mapping[str, RenderedStack]:
+    return rendered_with_database
 
 
 def real(rendered: RenderedStack, type_: str) -> ResourceValidationArgs:
