@@ -59,7 +59,8 @@ POLICIES: tuple[Policy, ...] = (
     ResourceValidationPolicy(
         name="destroyable-non-production",
         description="Outside production nothing is protected, retained on delete or "
-        "deletion-protected, and buckets can be emptied by destroy.",
+        "deletion-protected, buckets can be emptied by destroy, and databases leave no final "
+        "snapshot behind.",
         validate=resource_rules.check_destroyable_outside_production,
         enforcement_level=MANDATORY,
     ),
