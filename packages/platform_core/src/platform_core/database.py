@@ -48,7 +48,7 @@ def not_emulated(stack: RenderedStack) -> list[str]:
 
 
 def final_snapshot_identifier(cluster_identifier: str) -> str:
-    """The snapshot a protected cluster leaves behind when it is deleted."""
+    """The snapshot a cluster leaves behind when it is deleted (where it takes one)."""
     return f"{cluster_identifier}-final"
 
 

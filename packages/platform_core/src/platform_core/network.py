@@ -73,7 +73,8 @@ class NetworkArgs:
 
 
 class Network(PlatformComponent):
-    """VPC, private subnets in several zones, gateway endpoints, the function's security group."""
+    """VPC, private subnets in several zones, gateway endpoints, the function's security group
+    (and, where there is a database, the database's)."""
 
     vpc: aws.ec2.Vpc
     private_subnet_ids: list[pulumi.Output[str]]
@@ -191,6 +192,7 @@ class Network(PlatformComponent):
         return aws.ec2.SecurityGroup(
             self.child_name("function-security-group"),
             name=f"{args.name}-function",
+            # Unchanged by the database's rule: a new description would replace the group.
             description="Processor function: no ingress; HTTPS out to AWS endpoints only",
             vpc_id=self.vpc.id,
             egress=egress,
