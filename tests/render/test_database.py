@@ -9,6 +9,7 @@ the Graviton classes, deletion protection and a final snapshot in production onl
 from __future__ import annotations
 
 import io
+import itertools
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -150,6 +151,9 @@ def test_instances_per_environment(with_database, specified):
     assert [i.inputs["identifier"] for i in instances] == [
         f"{env}-trading-database-us-east-1-{n}" for n in range(1, INSTANCES[env] + 1)
     ]
+    # One after the other, so a change never restarts them all at once.
+    for first, second in itertools.pairwise(instances):
+        assert first.urn in second.dependencies
     for instance in instances:
         assert instance.inputs["instanceClass"] == CLASSES[env]
         assert instance.inputs["publiclyAccessible"] is False

@@ -63,8 +63,7 @@ def _master_user_secret_arn(secrets: Sequence[aws.rds.outputs.ClusterMasterUserS
 @dataclass(frozen=True)
 class DatabaseArgs:
     cluster_identifier: str
-    #: One identifier per instance: Aurora makes one the writer, the others readers it fails
-    #: over to.
+    #: One identifier per instance: the first is the writer, the others readers it fails over to.
     instance_identifiers: tuple[str, ...]
     engine_version: str
     instance_class: str
@@ -99,10 +98,12 @@ class Database(PlatformComponent):
             opts=self.child_options(),
         )
         self.cluster = self._cluster(args, subnets)
-        self.instances = [
-            self._instance(args, subnets, number, identifier)
-            for number, identifier in enumerate(args.instance_identifiers, start=1)
-        ]
+        # One instance after the other: the first created becomes the writer, and a change
+        # (a new class restarts an instance) never takes every instance down at once.
+        self.instances = []
+        for number, identifier in enumerate(args.instance_identifiers, start=1):
+            after = self.instances[-1:]
+            self.instances.append(self._instance(args, subnets, number, identifier, after))
         self.endpoint = self.cluster.endpoint
         self.secret_arn = self.cluster.master_user_secrets.apply(_master_user_secret_arn)
         self.register_outputs({"endpoint": self.endpoint, "secret_arn": self.secret_arn})
@@ -135,7 +136,12 @@ class Database(PlatformComponent):
         )
 
     def _instance(
-        self, args: DatabaseArgs, subnets: aws.rds.SubnetGroup, number: int, identifier: str
+        self,
+        args: DatabaseArgs,
+        subnets: aws.rds.SubnetGroup,
+        number: int,
+        identifier: str,
+        after: list[aws.rds.ClusterInstance],
     ) -> aws.rds.ClusterInstance:
         return aws.rds.ClusterInstance(
             self.child_name(f"instance-{number}"),
@@ -150,5 +156,5 @@ class Database(PlatformComponent):
             # the stack asking for the older version, which RDS then refuses.
             auto_minor_version_upgrade=False,
             apply_immediately=True,
-            opts=self.child_options(),
+            opts=self.child_options(depends_on=after),
         )
