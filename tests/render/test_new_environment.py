@@ -15,6 +15,7 @@ from platform_core.environments import discover_environments
 from platform_core.new_environment import main
 from platform_core.offline import render_stack
 from platform_core.organisation import backend_problems, find_organisation
+from platform_core.schema import check_file
 from tests.render.policy.views import resource_view, stack_view
 from tests.repository import ENVIRONMENTS, REPO_ROOT
 
@@ -47,6 +48,13 @@ def test_the_command_writes_the_environments_three_parts(repository):
     workflow = (repository / ".github" / "workflows" / "qa.yml").read_text()
     assert '"stacks/qa/**"' in workflow and "staging" not in workflow
     assert backend_problems(find_organisation(repository), repository / "stacks") == []
+
+
+def test_its_stack_file_names_the_schema_and_passes_the_check(repository):
+    path = repository / "stacks" / "qa" / "Pulumi.qa.yaml"
+    first_line = path.read_text().splitlines()[0]
+    assert first_line == "# yaml-language-server: $schema=../../schema/stack-config.schema.json"
+    assert check_file(path).ok
 
 
 def test_the_new_environment_renders_with_stagings_dials(repository):

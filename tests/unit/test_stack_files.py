@@ -40,9 +40,33 @@ def test_engine_config_passes_strings_as_the_cli_does():
         "a": "true",
         "b": "7",
         "c": '["x"]',
-        "d": '{"k": 1}',
+        "d": '{"k":1}',  # Go's encoding/json: compact
         "e": "no",
     }
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        # The CLI writes a YAML float back in Go's shortest form (1024.0 -> 1024, read again as
+        # an integer) and passes Go's JSON spelling of what it read.
+        (1024.0, "1024"),
+        (-0.0, "0"),
+        (1.5, "1.5"),
+        (1e-5, "0.00001"),
+        (1.5e-7, "1.5e-7"),
+        (1e21, "1e+21"),
+        (1e20, "100000000000000000000"),
+        ([111111111111.0, "a<b"], '[111111111111,"a\\u003cb"]'),
+    ],
+)
+def test_numbers_and_structures_reach_the_program_as_go_spells_them(value, text):
+    assert engine_config({"k": value}) == {"k": text}
+
+
+def test_an_infinite_number_is_refused_as_the_cli_refuses_it():
+    with pytest.raises(ValueError, match="cannot pass an infinite or NaN config value"):
+        engine_config({"k": float("inf")})
 
 
 def test_yaml_no_in_a_stack_file_is_refused_like_the_cli_would(tmp_path):

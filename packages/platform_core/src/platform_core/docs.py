@@ -1,6 +1,7 @@
-"""The generated documents: README's settings table and the environment report.
+"""The generated documents: README's settings table, the environment report and the schema of
+the stack files.
 
-Both are written from the code (the table of dials, the rendered programs), so they cannot
+All are written from the code (the table of dials, the rendered programs), so they cannot
 drift from what is deployed; `--check` (run by the tests) fails when a committed copy is stale.
 
     python -m platform_core.docs           # rewrite them
@@ -21,6 +22,7 @@ from platform_core.environment_report import REPORT_PATH, build_report, render_e
 from platform_core.environments import REPO_ROOT, STACKS_DIR
 from platform_core.errors import PlatformError
 from platform_core.offline import RenderError
+from platform_core.schema import SCHEMA_PATH, schema_text
 from platform_core.settings_table import settings_table
 
 __all__ = ["README", "Document", "documents", "main", "replace_section"]
@@ -59,6 +61,7 @@ def documents(stacks_dir: Path = STACKS_DIR) -> list[Document]:
     return [
         Document(README, lambda current: replace_section(current, settings_table())),
         Document(REPORT_PATH, lambda _current: _report(stacks_dir)),
+        Document(SCHEMA_PATH, lambda _current: schema_text()),
     ]
 
 
@@ -82,6 +85,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             continue
         stale.append(document.path)
         if not args.check:
+            document.path.parent.mkdir(parents=True, exist_ok=True)
             document.path.write_text(fresh)
             print(f"wrote {document.path.relative_to(REPO_ROOT)}")
     if args.check and stale:

@@ -28,6 +28,7 @@ from platform_core.environments import PROFILE_KEY, REPO_ROOT, discover_environm
 from platform_core.errors import ConfigError
 from platform_core.loading import build_config, settings_of
 from platform_core.organisation import find_organisation
+from platform_core.schema import SCHEMA_PATH, modeline
 from platform_core.stack_files import read_stack_config
 
 __all__ = ["NewEnvironment", "create_environment", "main"]
@@ -59,7 +60,7 @@ def _free_vpc_cidr(root: Path, environments: Sequence[str]) -> ipaddress.IPv4Net
     raise ConfigError("the new environment", ["no free 10.N.0.0/16: give --vpc-cidr"])
 
 
-def _stack_file(new: NewEnvironment, like_config: dict[str, object], cidr: str) -> str:
+def _stack_file(new: NewEnvironment, like_config: dict[str, object], cidr: str, first: str) -> str:
     config: dict[str, object] = {
         key: value
         for key, value in like_config.items()
@@ -69,6 +70,7 @@ def _stack_file(new: NewEnvironment, like_config: dict[str, object], cidr: str) 
     config["platform:costCenter"] = new.cost_center or like_config.get("platform:costCenter")
     config["platform:vpcCidr"] = cidr
     header = (
+        f"{first}\n"
         f"# The {new.name} environment: {config[f'platform:{PROFILE_KEY}']}'s defaults "
         "(README, \"Per-environment settings\"),\n# with the settings below. Written by "
         "`python -m platform_core.new_environment`.\n"
@@ -101,7 +103,10 @@ def create_environment(new: NewEnvironment, root: Path = REPO_ROOT) -> list[Path
     organisation = find_organisation(root)
     target = stacks / new.name
     # Validate the new stack file before anything is written.
-    stack_text = _stack_file(new, like_config, str(cidr))
+    # Its first line names the schema, so editors validate it as the others.
+    schema = root / SCHEMA_PATH.relative_to(REPO_ROOT)
+    first = modeline(target / f"Pulumi.{new.name}.yaml", schema)
+    stack_text = _stack_file(new, like_config, str(cidr), first)
     build_config(new.name, settings_of(yaml.safe_load(stack_text)["config"]), organisation)
 
     target.mkdir()

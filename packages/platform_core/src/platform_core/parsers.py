@@ -3,7 +3,9 @@
 The Pulumi CLI hands a program every config value as a string (structures as JSON text), so each
 parser accepts that spelling as well as the YAML scalar. A parser raises ``ValueError`` with the
 sentence "must be …" that ends up in the one message listing every bad setting; ``allowed`` is
-the short form the settings table shows, and ``schema`` the JSON Schema an editor validates with.
+the short form the settings table shows, and ``schema`` the JSON Schema an editor validates with:
+exactly the YAML values whose text, as the CLI passes it, the parser accepts (a YAML ``true``
+reaches a parser as "true", ``1024`` and ``1024.0`` as "1024", an empty value as "").
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ import json
 import re
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Final, Generic, Protocol, TypeVar
+
+from platform_core.patterns import alternatives, integer_range, padded
 
 __all__ = [
     "LOG_RETENTION_DAYS",
@@ -39,6 +43,13 @@ T_co = TypeVar("T_co", covariant=True)
 E = TypeVar("E", bound=StrEnum)
 
 _NONE_WORDS = frozenset({"none", "null", "unset", ""})
+# The texts `OrNone` reads as "unset", in any case; or an empty YAML value.
+_CASELESS_NONE = "|".join(
+    "".join(f"[{c}{c.upper()}]" for c in word) for word in sorted(_NONE_WORDS) if word
+)
+NONE_SCHEMA: Final[dict[str, Any]] = {
+    "anyOf": [{"type": "null"}, {"type": "string", "pattern": padded(f"(?:{_CASELESS_NONE})?")}]
+}
 # CloudWatch Logs accepts exactly these retention periods (PutRetentionPolicy).
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827,
                       2192, 2557, 2922, 3288, 3653)  # fmt: skip
@@ -85,11 +96,10 @@ class IntegerRange:
         return f"must be an integer from {self.low} to {self.high}{unit}"
 
     def schema(self) -> dict[str, Any]:
-        pattern = "^-?[0-9]+$"
         return {
-            "oneOf": [
+            "anyOf": [
                 {"type": "integer", "minimum": self.low, "maximum": self.high},
-                {"type": "string", "pattern": pattern},
+                {"type": "string", "pattern": padded(integer_range(self.low, self.high))},
             ]
         }
 
@@ -113,8 +123,7 @@ class OrNone(Generic[T]):
             raise ValueError(f"{error}, or 'none' to leave it unset") from None
 
     def schema(self) -> dict[str, Any]:
-        none = {"enum": [None, *sorted(_NONE_WORDS)]}
-        return {"anyOf": [self.inner.schema(), none]}
+        return {"anyOf": [self.inner.schema(), NONE_SCHEMA]}
 
 
 @dataclass(frozen=True)
@@ -134,7 +143,7 @@ class Boolean:
         return text == "true"
 
     def schema(self) -> dict[str, Any]:
-        return {"oneOf": [{"type": "boolean"}, {"enum": ["true", "false"]}]}
+        return {"anyOf": [{"type": "boolean"}, {"type": "string", "pattern": padded("true|false")}]}
 
 
 @dataclass(frozen=True)
@@ -155,7 +164,10 @@ class Choice(Generic[E]):
             raise ValueError(f"must be one of {allowed}") from None
 
     def schema(self) -> dict[str, Any]:
-        return {"enum": [member.value for member in self.enum]}
+        values = [str(member.value) for member in self.enum]
+        # The enum lets an editor offer the values; the pattern admits them padded, as parsed.
+        padded_values = {"type": "string", "pattern": padded(alternatives(values))}
+        return {"anyOf": [{"enum": values}, padded_values]}
 
 
 @dataclass(frozen=True)
@@ -177,7 +189,45 @@ class RetentionDays:
         return int(text)
 
     def schema(self) -> dict[str, Any]:
-        return {"enum": [*LOG_RETENTION_DAYS, *map(str, LOG_RETENTION_DAYS)]}
+        digits = alternatives([str(days) for days in LOG_RETENTION_DAYS])
+        return {
+            "anyOf": [
+                {"enum": list(LOG_RETENTION_DAYS)},
+                {"type": "string", "pattern": padded(f"0*(?:{digits})")},
+            ]
+        }
+
+
+_OCTET = "25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9]"  # no leading zeros, as `ipaddress` reads
+
+
+def _dotted(value: int) -> str:
+    return r"\.".join(str(value >> shift & 0xFF) for shift in (24, 16, 8, 0))
+
+
+def _network_pattern(shortest: int, longest: int) -> str:
+    """IPv4 networks with no host bits set and a prefix of ``shortest``-``longest`` bits, the
+    prefix written as a length, a netmask or a hostmask: what ``IPv4Network(text)`` accepts."""
+    branches = []
+    for prefix in range(shortest, longest + 1):
+        octets = []
+        for index in range(4):
+            network_bits = min(max(prefix - 8 * index, 0), 8)
+            if network_bits == 8:
+                octets.append(f"(?:{_OCTET})")
+            elif network_bits == 0:
+                octets.append("0")
+            else:
+                values = range(0, 256, 2 ** (8 - network_bits))
+                octets.append("(?:" + "|".join(map(str, values)) + ")")
+        netmask = (0xFFFFFFFF << (32 - prefix)) & 0xFFFFFFFF
+        masks = [f"0*{prefix}", _dotted(netmask)]
+        if 0 < prefix < 32:  # all zeros and all ones read as netmasks, never as hostmasks
+            masks.append(_dotted(netmask ^ 0xFFFFFFFF))
+        branches.append(r"\.".join(octets) + "/(?:" + "|".join(masks) + ")")
+        if prefix == 32:  # an address alone is a /32 network
+            branches.append(r"\.".join(octets))
+    return "|".join(branches)
 
 
 @dataclass(frozen=True)
@@ -205,7 +255,7 @@ class Ipv4Network:
         return network
 
     def schema(self) -> dict[str, Any]:
-        return {"type": "string", "pattern": r"^[0-9]{1,3}(\.[0-9]{1,3}){3}/[0-9]{1,2}$"}
+        return {"type": "string", "pattern": padded(_network_pattern(self.shortest, self.longest))}
 
 
 @dataclass(frozen=True)
@@ -234,8 +284,25 @@ class AccountIds:
         return ids
 
     def schema(self) -> dict[str, Any]:
-        account = {"type": "string", "pattern": "^[0-9]{12}$"}
-        return {"oneOf": [{"type": "array", "items": account}, {"type": "string"}]}
+        number = {"type": "integer", "minimum": 10**11, "maximum": 10**12 - 1}
+        item = {"anyOf": [{"type": "string", "pattern": padded("(?:[0-9]{12})?")}, number]}
+        # JSON text of a list, as the CLI passes one (escapes within its strings not modelled).
+        json_item = r'"[ ]*(?:[0-9]{12})?[ ]*"|[1-9][0-9]{11}'
+        space = r"[ \t\n\r]*"
+        items = rf"(?:{json_item})(?:{space},{space}(?:{json_item}))*"
+        json_list = rf"\[{space}(?:{items})?{space}\]"
+        comma_separated = r"(?:[0-9]{12})?\s*(?:,\s*(?:[0-9]{12})?\s*)*"
+        return {
+            "anyOf": [
+                {"type": "array", "items": item},
+                {"type": "string", "pattern": padded(f"{json_list}|{comma_separated}")},
+                number,
+                {"type": "null"},
+            ]
+        }
+
+
+_SUFFIX = "[a-z0-9](?:[a-z0-9-]*[a-z0-9])?"
 
 
 @dataclass(frozen=True)
@@ -250,7 +317,7 @@ class Suffix:
         text = _text(raw)
         if raw is None or text.lower() in _NONE_WORDS:
             return None
-        if not re.fullmatch(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?", text):
+        if not re.fullmatch(_SUFFIX, text):
             raise ValueError(
                 "must be lowercase letters, digits or '-', starting and ending with a letter or "
                 "digit (it becomes part of S3 bucket names)"
@@ -260,13 +327,18 @@ class Suffix:
     def schema(self) -> dict[str, Any]:
         return {
             "anyOf": [
-                {"type": "string", "pattern": "^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$"},
-                {"enum": [None, *sorted(_NONE_WORDS)]},
+                {"type": "string", "pattern": padded(_SUFFIX)},
+                NONE_SCHEMA,
+                # A YAML number or boolean reaches the parser as its text: digits, true, false.
+                {"type": ["integer", "boolean"], "minimum": 0},
             ]
         }
 
 
 _TAG_VALUE = r"[\w .:/=+\-@]{1,256}"
+# The same, as the text after stripping: it neither starts nor ends with a space.
+_TAG_CHAR = r"[\w.:/=+\-@]"
+_STRIPPED_TAG_VALUE = rf"{_TAG_CHAR}(?:[\w .:/=+\-@]{{0,254}}{_TAG_CHAR})?"
 
 
 @dataclass(frozen=True)
@@ -284,7 +356,13 @@ class TagValue:
         return text
 
     def schema(self) -> dict[str, Any]:
-        return {"type": "string", "pattern": f"^{_TAG_VALUE}$"}
+        # Any YAML number or boolean reaches the parser as a text of allowed characters.
+        return {
+            "anyOf": [
+                {"type": "string", "pattern": padded(_STRIPPED_TAG_VALUE)},
+                {"type": ["number", "boolean"]},
+            ]
+        }
 
 
 _REGION = r"[a-z]{2}(?:-gov|-iso[a-z]*)?-[a-z]+-[0-9]"
@@ -305,7 +383,7 @@ class Region:
         return text
 
     def schema(self) -> dict[str, Any]:
-        return {"type": "string", "pattern": f"^{_REGION}$"}
+        return {"type": "string", "pattern": padded(_REGION)}
 
 
 @dataclass(frozen=True)
@@ -323,7 +401,12 @@ class AccountId:
         return text
 
     def schema(self) -> dict[str, Any]:
-        return {"type": "string", "pattern": "^[0-9]{12}$"}
+        return {
+            "anyOf": [
+                {"type": "string", "pattern": padded("[0-9]{12}")},
+                {"type": "integer", "minimum": 10**11, "maximum": 10**12 - 1},
+            ]
+        }
 
 
 _GITHUB_NAME = r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,98}[A-Za-z0-9])?"
@@ -346,7 +429,7 @@ class GitHubName:
         return text
 
     def schema(self) -> dict[str, Any]:
-        return {"type": "string", "pattern": f"^{_GITHUB_NAME}$"}
+        return {"type": "string", "pattern": padded(_GITHUB_NAME)}
 
 
 _DB_INSTANCE_CLASS = r"db\.[a-z][a-z0-9-]*\.[a-z0-9]+"
@@ -370,10 +453,11 @@ class DbInstanceClass:
         return text
 
     def schema(self) -> dict[str, Any]:
-        return {"type": "string", "pattern": f"^{_DB_INSTANCE_CLASS}$"}
+        return {"type": "string", "pattern": padded(_DB_INSTANCE_CLASS)}
 
 
 _ENGINE_VERSION = r"[0-9]+\.[0-9]+"
+_QUOTE_THE_VERSION = "must be quoted text such as '17.6' (YAML turns 17.10 into 17.1)"
 
 
 @dataclass(frozen=True)
@@ -387,11 +471,17 @@ class EngineVersion:
     def __call__(self, raw: Any) -> str:
         if isinstance(raw, bool | int | float):
             # YAML reads an unquoted 17.10 as the number 17.1: only text keeps the version.
-            raise ValueError("must be quoted text such as '17.6' (YAML turns 17.10 into 17.1)")
+            raise ValueError(_QUOTE_THE_VERSION)
         text = _text(raw)
         if not re.fullmatch(_ENGINE_VERSION, text):
             raise ValueError("must be an engine version as major.minor, e.g. '17.6'")
         return text
 
     def schema(self) -> dict[str, Any]:
-        return {"type": "string", "pattern": f"^{_ENGINE_VERSION}$"}
+        # The Pulumi CLI passes a YAML number on as text (17.10 as "17.1"), so only the schema,
+        # which sees the file, can refuse one.
+        return {
+            "type": "string",
+            "errorMessage": _QUOTE_THE_VERSION,
+            "allOf": [{"pattern": padded(_ENGINE_VERSION)}],
+        }

@@ -9,8 +9,10 @@ become ``False`` or ``1000``; rendering offline with it would accept values a re
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Mapping
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +75,39 @@ def read_stack_config(stack_dir: Path, stack: str) -> dict[str, Any]:
     return config
 
 
+def _number_text(value: float) -> str:
+    """A YAML float as the CLI passes it. The CLI writes it back as YAML (Go's shortest form,
+    so ``1024.0`` becomes ``1024``), reads it again, and hands the program Go's JSON spelling."""
+    if not math.isfinite(value):
+        raise ValueError(f"{value}: Pulumi cannot pass an infinite or NaN config value")
+    if value.is_integer() and abs(value) < 1e21:
+        return str(int(value))
+    if 1e-6 <= abs(value) < 1e21:
+        return format(Decimal(repr(value)), "f")
+    mantissa, exponent = repr(value).split("e")
+    return f"{mantissa}e{int(exponent):+d}"
+
+
+def _integral(value: Any) -> Any:
+    """``value`` with integral floats as integers, as they reach a program inside a structure."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e21:
+        return int(value)
+    if isinstance(value, list):
+        return [_integral(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _integral(item) for key, item in value.items()}
+    return value
+
+
+def _go_json(value: Any) -> str:
+    """JSON text as Go's encoding/json writes it: compact, sorted keys, UTF-8, HTML-safe."""
+    text = json.dumps(_integral(value), separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+    for char, escape in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
+                         ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):  # fmt: skip
+        text = text.replace(char, escape)
+    return text
+
+
 def engine_config(values: Mapping[str, Any]) -> dict[str, str]:
     """Config as the Pulumi CLI hands it to a Python program: strings, structures as JSON."""
     flat: dict[str, str] = {}
@@ -80,9 +115,11 @@ def engine_config(values: Mapping[str, Any]) -> dict[str, str]:
         if isinstance(value, bool):
             flat[key] = "true" if value else "false"
         elif isinstance(value, list | dict):
-            flat[key] = json.dumps(value)
+            flat[key] = _go_json(value)
         elif value is None:
-            flat[key] = ""
+            flat[key] = ""  # an empty value: the CLI warns, and passes ""
+        elif isinstance(value, float):
+            flat[key] = _number_text(value)
         else:
             flat[key] = str(value)
     return flat
