@@ -37,7 +37,7 @@ BAD = {
     "platform:pointInTimeRecovery": "on",
     "platform:s3Versioning": 1,
     "platform:archiveGlacierAfterDays": "0",
-    "platform:archiveForceDestroy": "nope",
+    "platform:bucketsForceDestroy": "nope",
     "platform:alarmProfile": "loud",
     "platform:vpcCidr": "10.0.0.0/8",
     "platform:availabilityZoneCount": 7,
