@@ -44,6 +44,13 @@ BAD = {
     "platform:egressMode": "nat",
     "platform:asyncMaxRetryAttempts": 3,
     "platform:asyncMaxEventAgeSeconds": 59,
+    "platform:database": "mysql",
+    "platform:databaseEngineVersion": "17",
+    "platform:databaseInstanceCount": 17,
+    "platform:databaseInstanceClass": "r6g.large",
+    "platform:databaseBackupRetentionDays": 36,
+    "platform:databaseDeletionProtection": "off",
+    "platform:databaseFinalSnapshot": "maybe",
 }
 
 

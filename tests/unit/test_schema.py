@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from platform_core.config import DIALS
 from platform_core.docs import documents
-from platform_core.parsers import AccountId, Parser
+from platform_core.parsers import AccountId, EngineVersion, Parser
 from platform_core.patterns import integer_range, padded
 from platform_core.schema import SCHEMA_PATH, modeline, schema_text, stack_config_schema
 from platform_core.stack_files import engine_config, read_yaml
@@ -122,17 +122,13 @@ VALUES = st.one_of(
     st.lists(st.one_of(ACCOUNTS, st.integers(10**11 - 5, 10**12 + 5), SCALARS), max_size=3),
     st.dictionaries(st.sampled_from(["secure", "value"]), SCALARS, max_size=2),
 )
-SETTINGS = [
-    pytest.param(
-        jsonschema.Draft7Validator(CONFIG["properties"][dial.config_key]),
-        dial.parse,
-        id=dial.config_key,
-    )
+VALIDATORS = {
+    dial.config_key: jsonschema.Draft7Validator(CONFIG["properties"][dial.config_key])
     for dial in DIALS.values()
-]
+}
 
 
-@pytest.mark.parametrize(("schema", "parser"), SETTINGS)
+@pytest.mark.parametrize("key", list(VALIDATORS))
 @given(value=VALUES)
 @settings(max_examples=120, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @example(value=512.0)
@@ -141,8 +137,16 @@ SETTINGS = [
 @example(value={"secure": "v1:AAAA"})
 @example(value=True)
 @example(value=None)
-def test_a_setting_is_valid_exactly_when_the_program_accepts_it(schema, parser, value):
-    assert schema.is_valid(value) == accepts(parser, value), value
+@example(value=17.6)
+def test_a_setting_is_valid_exactly_when_the_program_accepts_it(key, value):
+    parser = next(dial.parse for dial in DIALS.values() if dial.config_key == key)
+    valid_here = VALIDATORS[key].is_valid(value)
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    if isinstance(parser, EngineVersion) and number:
+        # The CLI hands the program 17.10 as "17.1": only the schema sees that it was a number.
+        assert not valid_here
+        return
+    assert valid_here == accepts(parser, value), value
 
 
 @given(
