@@ -1,7 +1,8 @@
 """`--keep-running`: a live emulator for other shells, until Ctrl-C; redrive on it, end to end.
 
-One subprocess, driven as a user would from a second shell with the keys it prints: an upload
-is processed as S3 would deliver it, a direct invocation works through Lambda's API, an event
+One subprocess — started with `--file` (a gzip CSV whose name needs URL-encoding) and
+`--region eu-west-1`, so its report checks those too — driven as a user would from a second
+shell with the keys it prints: an upload is processed as S3 would deliver it, a direct invocation works through Lambda's API, an event
 that fails every attempt lands in the failure queue as Lambda's invocation record, `operations
 redrive` lists it, replays it once the outage is over, and replaying it again changes nothing.
 Then SIGINT stops everything. Bounded: each wait has a deadline; loopback only.
@@ -9,6 +10,9 @@ Then SIGINT stops everything. Bounded: each wait has a deadline; loopback only.
 
 from __future__ import annotations
 
+import csv
+import gzip
+import io
 import json
 import re
 import signal
@@ -24,15 +28,32 @@ from typing import Any, TypeVar
 import boto3
 import pytest
 
+from benchmarks.market_data import sample_records
+from tests.local.helpers import PROBES, expected_bars, reported_bars, reported_probes
 from tests.repository import ORGANISATION
 
 pytestmark = pytest.mark.e2e  # see tests/conftest.py: kinds of test
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-FUNCTION = "dev-trading-processor-us-east-1"
-INGEST = ORGANISATION.global_name("dev-trading-ingest-us-east-1")
-ARCHIVE = ORGANISATION.global_name("dev-trading-archive-us-east-1")
-TABLE = "dev-trading-analytics-us-east-1"
+REGION = "eu-west-1"
+FUNCTION = f"dev-trading-processor-{REGION}"
+INGEST = ORGANISATION.global_name(f"dev-trading-ingest-{REGION}")
+ARCHIVE = ORGANISATION.global_name(f"dev-trading-archive-{REGION}")
+TABLE = f"dev-trading-analytics-{REGION}"
+FILE_NAME = "desk A=1 (copy).csv.gz"
+RECORDS = sample_records(60, 3, seed=11)
+
+
+def gzip_csv(path: Path) -> Path:
+    text = io.StringIO()
+    columns = ["trade_id", "symbol", "price", "quantity", "timestamp", "side"]
+    writer = csv.DictWriter(text, columns, extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(RECORDS)
+    path.write_bytes(gzip.compress(text.getvalue().encode()))
+    return path
+
+
 T = TypeVar("T")
 
 
@@ -49,9 +70,9 @@ def wait_for(what: str, check: Callable[[], T | None], timeout_s: float = 60) ->
 class Platform:
     """The running `python -m local_platform --keep-running`, and what it printed."""
 
-    def __init__(self) -> None:
+    def __init__(self, *args: str) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-u", "-m", "local_platform", "--keep-running"],
+            [sys.executable, "-u", "-m", "local_platform", "--keep-running", *args],
             cwd=REPO_ROOT,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -121,8 +142,8 @@ def operations(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[s
 
 
 @pytest.fixture
-def platform() -> Iterator[Platform]:
-    running = Platform()
+def platform(tmp_path: Path) -> Iterator[Platform]:
+    running = Platform("--file", str(gzip_csv(tmp_path / FILE_NAME)), "--region", REGION)
     try:
         wait_for("the instructions", lambda: "Ctrl-C stops it." in running.output, timeout_s=150)
         yield running
@@ -143,6 +164,15 @@ def env(platform: Platform) -> dict[str, str]:
     }
     assert exports["AWS_ACCESS_KEY_ID"].startswith("AKIA")  # an IAM user of the emulator
     return exports
+
+
+def step_its_report_covers_the_file_in_that_region(platform: Platform) -> None:
+    output = platform.output
+    assert f"to s3://{INGEST}/incoming/{FILE_NAME}" in output  # the file keeps its name
+    assert f"table   {TABLE}" in output
+    assert f'source": "s3://{INGEST}/incoming/{FILE_NAME}' in output  # decoded by the handler
+    assert reported_bars(output) == expected_bars(RECORDS)
+    assert reported_probes(output) == PROBES
 
 
 def step_it_prints_ready_to_paste_variables_and_commands(
@@ -197,7 +227,7 @@ def step_a_failed_event_is_redriven_once_and_a_second_redrive_changes_nothing(
     platform: Platform, env: dict[str, str]
 ) -> None:
     s3, sqs = client("s3", env), client("sqs", env)
-    queue_url = sqs.get_queue_url(QueueName="dev-trading-processor-failures-us-east-1")["QueueUrl"]
+    queue_url = sqs.get_queue_url(QueueName=f"dev-trading-processor-failures-{REGION}")["QueueUrl"]
     redrive = ("redrive", "--queue-url", queue_url, "--function", FUNCTION)
     archive = boto3.resource(
         "s3", endpoint_url=env["AWS_ENDPOINT_URL"], region_name=env["AWS_DEFAULT_REGION"],
@@ -226,7 +256,8 @@ def step_a_failed_event_is_redriven_once_and_a_second_redrive_changes_nothing(
     )
     assert table_items(env, "OUTG") == []
 
-    s3.create_bucket(Bucket=ARCHIVE)  # the outage is over
+    location = {"LocationConstraint": REGION}
+    s3.create_bucket(Bucket=ARCHIVE, CreateBucketConfiguration=location)  # the outage is over
     applied = operations(env, *redrive, "--apply")
     assert applied.returncode == 0, applied.stderr
     assert "replayed: the function succeeded; message deleted" in applied.stdout
@@ -253,6 +284,7 @@ def step_ctrl_c_stops_it_cleanly(platform: Platform, env: dict[str, str]) -> Non
 
 def test_keep_running_end_to_end(platform, env):
     """One emulator, the steps in order (a second shell's view), then Ctrl-C."""
+    step_its_report_covers_the_file_in_that_region(platform)
     step_it_prints_ready_to_paste_variables_and_commands(platform, env)
     step_an_upload_is_processed_as_s3_delivers_it(env)
     step_a_direct_invocation_through_lambdas_api(env)

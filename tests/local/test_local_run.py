@@ -2,25 +2,20 @@
 
 from __future__ import annotations
 
-import csv
-import gzip
 import io
 import json
 import re
 import socket
 import subprocess
 import sys
-from collections import defaultdict
-from collections.abc import Iterable
-from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from benchmarks.market_data import sample_records
 from local_platform.cli import main, parser
+from tests.local.helpers import PROBES, expected_bars, reported_bars, reported_probes
 from tests.repository import ORGANISATION
 
 pytestmark = pytest.mark.e2e  # see tests/conftest.py: kinds of test
@@ -28,14 +23,6 @@ pytestmark = pytest.mark.e2e  # see tests/conftest.py: kinds of test
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ORG = ORGANISATION.prefix  # global (bucket) names start with it
 SAMPLE = REPO_ROOT / "samples" / "market-data.jsonl"
-PROBES = {
-    "write to the ingest bucket (the function's own trigger)": "AccessDenied",
-    "read outside incoming/": "AccessDenied",
-    "list outside incoming/": "AccessDenied",
-    "read another environment's table": "AccessDeniedException",
-    "write another environment's table inside a transaction": "AccessDeniedException",
-    "read an upload deleted before it was processed": "NoSuchKey",
-}
 
 
 def run_demo(*args: str) -> subprocess.CompletedProcess[str]:
@@ -47,50 +34,6 @@ def run_demo(*args: str) -> subprocess.CompletedProcess[str]:
         timeout=180,
         check=False,
     )
-
-
-def expected_bars(records: Iterable[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Decimal]]:
-    """Bars computed independently: every record the generator marks bad is out."""
-    groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
-    for record in records:
-        if not str(record.get("trade_id", "bad-")).startswith("bad-"):
-            minute = int(record["timestamp"]) // 60_000 * 60_000
-            label = datetime.fromtimestamp(minute / 1000, UTC)
-            groups[(record["symbol"], label.strftime("%Y-%m-%dT%H:%MZ"))].append(record)
-    bars = {}
-    for key, trades in groups.items():
-        ordered = sorted(trades, key=lambda t: (int(t["timestamp"]), t["trade_id"]))
-        prices = [Decimal(str(t["price"])) for t in trades]
-        volume = sum((Decimal(str(t["quantity"])) for t in trades), Decimal(0))
-        notional = sum(
-            (Decimal(str(t["price"])) * Decimal(str(t["quantity"])) for t in trades), Decimal(0)
-        )
-        bars[key] = {
-            "open": Decimal(str(ordered[0]["price"])),
-            "high": max(prices),
-            "low": min(prices),
-            "close": Decimal(str(ordered[-1]["price"])),
-            "volume": volume,
-            "vwap": (notional / volume).quantize(Decimal("0.00000001")),
-            "trades": Decimal(len(trades)),
-        }
-    return bars
-
-
-def reported_bars(output: str) -> dict[tuple[str, str], dict[str, Decimal]]:
-    rows = re.findall(r"^  ([A-Z][A-Z0-9.-]*)\s+(\d{4}-\d\d-\d\dT\d\d:\d\dZ)\s+(.+)$", output, re.M)
-    names = ("open", "high", "low", "close", "volume", "vwap", "trades")
-    return {
-        (s, m): dict(zip(names, map(Decimal, rest.split()), strict=True)) for s, m, rest in rows
-    }
-
-
-def reported_probes(output: str) -> dict[str, str]:
-    found = {}
-    for label in PROBES:
-        match = re.search(rf"^    {re.escape(label)}\s+(\S+)\s+as AWS answers$", output, re.M)
-        found[label] = match.group(1) if match else "missing or WRONG"
-    return found
 
 
 def test_readmes_first_command():
@@ -162,34 +105,6 @@ def check_nothing_is_left_listening(demo: subprocess.CompletedProcess[str]) -> N
     with socket.socket() as probe, pytest.raises(OSError):
         probe.settimeout(1)
         probe.connect(("127.0.0.1", port))
-
-
-def test_any_supported_file_keeps_its_name_in_another_region(tmp_path):
-    """A gzip CSV whose name needs URL-encoding, in eu-west-1: names, key and bars follow."""
-    records = sample_records(60, 3, seed=11)
-    path = tmp_path / "desk A=1 (copy).csv.gz"
-    text = io.StringIO()
-    writer = csv.DictWriter(
-        text,
-        ["trade_id", "symbol", "price", "quantity", "timestamp", "side"],
-        extrasaction="ignore",
-    )
-    writer.writeheader()
-    writer.writerows(records)
-    path.write_bytes(gzip.compress(text.getvalue().encode()))
-    result = run_demo("--file", str(path), "--region", "eu-west-1")
-    assert result.returncode == 0, result.stderr
-    assert (
-        f"to s3://{ORG}-dev-trading-ingest-eu-west-1/incoming/desk A=1 (copy).csv.gz"
-        in result.stdout
-    )
-    assert "table   dev-trading-analytics-eu-west-1" in result.stdout
-    assert (
-        f'source": "s3://{ORG}-dev-trading-ingest-eu-west-1/incoming/desk A=1 (copy).csv.gz'
-        in result.stdout
-    )
-    assert reported_bars(result.stdout) == expected_bars(records)
-    assert reported_probes(result.stdout) == PROBES
 
 
 def test_direct_invocation_mode(tmp_path):
