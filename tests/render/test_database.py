@@ -83,6 +83,8 @@ ADDED = {
     "aws:rds/clusterInstance:ClusterInstance trading-analytics/database/instance-1",
     "aws:ec2/securityGroup:SecurityGroup trading-analytics/network/database-security-group",
     "aws:ec2/securityGroupRule:SecurityGroupRule trading-analytics/network/database-from-function",
+    "aws:ec2/vpcEndpoint:VpcEndpoint trading-analytics/network/secretsmanager-endpoint",
+    "aws:ec2/securityGroup:SecurityGroup trading-analytics/network/secretsmanager-endpoint-security-group",
 }
 ADDED_IN = {
     "dev": ADDED,
@@ -205,6 +207,30 @@ def test_only_the_function_reaches_the_database_on_5432(with_database, env):
     assert ports[(5432, 5432)]["securityGroups"] == [database.state["id"]]
     assert not ports[(5432, 5432)].get("cidrBlocks")
     assert not function.inputs.get("ingress")
+
+
+def test_function_reaches_secrets_manager_without_nat(with_database, env):
+    """Without NAT (the default) the function reads its credentials through an interface
+    endpoint in its subnets, which admits HTTPS from the function only; with NAT it needs none."""
+    stack = with_database[env]
+    [endpoint] = [
+        e for e in stack.of_type("aws:ec2/vpcEndpoint:VpcEndpoint")
+        if e.inputs["serviceName"] == "com.amazonaws.us-east-1.secretsmanager"
+    ]  # fmt: skip
+    function = stack.one("aws:lambda/function:Function").inputs["vpcConfig"]
+    assert endpoint.inputs["vpcEndpointType"] == "Interface"
+    assert endpoint.inputs["privateDnsEnabled"] is True
+    assert sorted(endpoint.inputs["subnetIds"]) == sorted(function["subnetIds"])
+    [group_id] = endpoint.inputs["securityGroupIds"]
+    [group] = [g for g in stack.of_type(SECURITY_GROUP) if g.state["id"] == group_id]
+    assert [(r["fromPort"], r["toPort"], r["securityGroups"]) for r in group.inputs["ingress"]] == [
+        (443, 443, function["securityGroupIds"])
+    ]
+    if env != ENVIRONMENTS[0]:
+        return
+    nat = render_stack(STACKS_DIR / env, overrides={**ON, "platform:egressMode": "nat-instance"})
+    services = [e.inputs["serviceName"] for e in nat.of_type("aws:ec2/vpcEndpoint:VpcEndpoint")]
+    assert "com.amazonaws.us-east-1.secretsmanager" not in services
 
 
 def test_function_gets_the_endpoint_and_the_secret_arn(with_database, env):

@@ -449,6 +449,8 @@ class EnvironmentConfig:
             Creates(_DB_INSTANCE, "instance-1"),
             Creates(_SECURITY_GROUP, "database-security-group"),
             Creates("aws:ec2/securityGroupRule:SecurityGroupRule", "database-from-function"),
+            Creates("aws:ec2/vpcEndpoint:VpcEndpoint", "secretsmanager-endpoint"),
+            Creates(_SECURITY_GROUP, "secretsmanager-endpoint-security-group"),
             SetsInput(_SECURITY_GROUP, "egress*"),
             SetsInput(_FUNCTION, "environment.variables.DATABASE_*"),
             SetsInput("aws:iam/rolePolicy:RolePolicy", "policy.Statement[ReadDatabaseSecret]*"),

@@ -68,7 +68,8 @@ class NetworkArgs:
     availability_zone_count: int
     egress_mode: EgressMode
     xray_endpoint: bool
-    #: The database's port, where there is one: the function may reach it, and only it may.
+    #: The database's port, where there is one: the function may reach it, and only it may;
+    #: without NAT the function also gets Secrets Manager (its credentials) through an endpoint.
     database_port: int | None = None
 
 
@@ -113,6 +114,9 @@ class Network(PlatformComponent):
             self.database_security_group = database
         if args.xray_endpoint and args.egress_mode is EgressMode.NONE:
             self._xray_endpoint(args)
+        if args.database_port is not None and args.egress_mode is EgressMode.NONE:
+            # The function reads the database's credentials from Secrets Manager.
+            self._interface_endpoint(args, "secretsmanager", "Secrets Manager")
         if args.egress_mode is not EgressMode.NONE:
             public_subnets = self._public_tier(args, [plan for plan in plans if plan.public])
             if args.egress_mode is EgressMode.NAT_GATEWAY:
@@ -242,11 +246,15 @@ class Network(PlatformComponent):
 
     def _xray_endpoint(self, args: NetworkArgs) -> None:
         """Trace segments leave through the function's ENIs: without NAT they need this."""
+        self._interface_endpoint(args, "xray", "X-Ray")
+
+    def _interface_endpoint(self, args: NetworkArgs, service: str, title: str) -> None:
+        """An AWS API inside the VPC (private DNS), reachable over HTTPS from the function only."""
         child = self.child_options()
         endpoint_group = aws.ec2.SecurityGroup(
-            self.child_name("xray-endpoint-security-group"),
-            name=f"{args.name}-xray-endpoint",
-            description="X-Ray interface endpoint: HTTPS from the processor function only",
+            self.child_name(f"{service}-endpoint-security-group"),
+            name=f"{args.name}-{service}-endpoint",
+            description=f"{title} interface endpoint: HTTPS from the processor function only",
             vpc_id=self.vpc.id,
             ingress=[
                 aws.ec2.SecurityGroupIngressArgs(
@@ -257,18 +265,18 @@ class Network(PlatformComponent):
                     security_groups=[self.function_security_group.id],
                 )
             ],
-            tags={"Name": f"{args.name}-xray-endpoint"},
+            tags={"Name": f"{args.name}-{service}-endpoint"},
             opts=child,
         )
         aws.ec2.VpcEndpoint(
-            self.child_name("xray-endpoint"),
+            self.child_name(f"{service}-endpoint"),
             vpc_id=self.vpc.id,
-            service_name=f"com.amazonaws.{args.region}.xray",
+            service_name=f"com.amazonaws.{args.region}.{service}",
             vpc_endpoint_type="Interface",
             private_dns_enabled=True,
             subnet_ids=self.private_subnet_ids,
             security_group_ids=[endpoint_group.id],
-            tags={"Name": f"{args.name}-xray"},
+            tags={"Name": f"{args.name}-{service}"},
             opts=child,
         )
 
