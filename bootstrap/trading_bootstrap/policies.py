@@ -358,6 +358,11 @@ def _network(config: BootstrapConfig) -> list[Statement]:
          "Condition": {"StringEquals": {"aws:ResourceTag/Environment": environment}}},
         {"Sid": "ReadNetworkAttributes", "Effect": "Allow", "Action": list(NETWORK_READ_ACTIONS),
          "Resource": own_ec2},
+        # Creating an interface endpoint with private DNS (X-Ray's; Secrets Manager's, for the
+        # database) associates the VPC with the endpoint's hosted zone, which AWS owns.
+        {"Sid": "PrivateDnsOfInterfaceEndpoints", "Effect": "Allow",
+         "Action": "route53:AssociateVPCWithHostedZone",
+         "Resource": "arn:aws:route53:::hostedzone/*"},
     ]  # fmt: skip
 
 

@@ -118,9 +118,10 @@ def test_role_policies_name_only_their_own_environment(
     rendered = rendered_bootstraps[environment]
     account = ACCOUNTS[environment]
     others = [env for env in ENVIRONMENTS if env != environment]
-    # Beside its own: AWS's public images and parameters, the account's autoscaling role, and
-    # the resources that have no name in their ARN, scoped to this account and region.
-    shared = (":image/", ":parameter/aws/service/", ":role/aws-service-role/")
+    # Beside its own: AWS's public images and parameters, the account's autoscaling role, the
+    # hosted zones of interface endpoints' private DNS, and the resources that have no name in
+    # their ARN, scoped to this account and region.
+    shared = (":image/", ":parameter/aws/service/", ":role/aws-service-role/", ":hostedzone/")
     unnamed = (
         f"arn:aws:ec2:us-east-1:{account}:*",
         f"arn:aws:application-autoscaling:us-east-1:{account}:scalable-target/*",

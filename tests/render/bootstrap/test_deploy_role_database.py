@@ -18,7 +18,7 @@ from trading_bootstrap.policies import deploy_database_policy, deploy_policy, pr
 from platform_core.offline import RenderedStack, render_stack
 from platform_core.organisation import Organisation
 from tests.render.bootstrap.test_deploy_role import ACCOUNT, scope
-from tests.render.iam.model import Decision, Request, decide
+from tests.render.iam.model import Decision, Request, as_list, decide
 from tests.repository import ENVIRONMENTS, STACKS_DIR
 
 ALLOWED, IMPLICIT = Decision.ALLOWED, Decision.IMPLICITLY_DENIED
@@ -177,3 +177,46 @@ def test_the_database_policy_fits_a_managed_policy_even_with_the_longest_names(e
     wide = scope(environment, region="ap-southeast-5", organisation=longest)
     size = len(json.dumps(deploy_database_policy(wide.config), separators=(",", ":")))
     assert size <= 6_144
+
+
+def test_the_database_policy_names_its_resources_and_no_star() -> None:
+    policy = {s["Sid"]: s for s in database_policy("staging")["Statement"]}
+    service_wide = {sid for sid, s in policy.items() if "*" in json.dumps(s["Action"])}
+    assert service_wide == {"EnvironmentDatabase"}
+    assert all(
+        ":staging-trading-database-us-east-1*" in r
+        for r in policy["EnvironmentDatabase"]["Resource"]
+    )
+    assert not [sid for sid, s in policy.items() if "*" in as_list(s["Resource"])]
+
+
+def test_deploy_role_may_give_an_interface_endpoint_its_private_dns(stacks) -> None:
+    """Creating the Secrets Manager endpoint (and X-Ray's) associates the VPC with the hosted
+    zone of the endpoint's private DNS name: a dependent action of ec2:CreateVpcEndpoint."""
+    services = {
+        e.inputs["serviceName"]: e.inputs["privateDnsEnabled"]
+        for e in stacks["dev"].of_type("aws:ec2/vpcEndpoint:VpcEndpoint")
+        if e.inputs["vpcEndpointType"] == "Interface"
+    }
+    assert services == {"com.amazonaws.us-east-1.secretsmanager": True}
+    zone = Request("route53:AssociateVPCWithHostedZone", "arn:aws:route53:::hostedzone/Z0A1B2C3")
+    assert decide(deploy_policy(scope("dev")), zone) is ALLOWED
+    assert decide(preview_policy(scope("dev")), zone) is IMPLICIT
+
+
+@pytest.mark.parametrize("environment", ENVIRONMENTS)
+def test_the_database_policy_names_only_its_own_environment(environment) -> None:
+    """Beside its own database: the engine's default groups, the global clusters a refresh
+    reads, the secrets RDS names `rds!cluster-…`, and RDS's service-linked role."""
+    text = json.dumps(database_policy(environment))
+    others = [env for env in ENVIRONMENTS if env != environment]
+    assert all(f"{other}-" not in text for other in others)
+    shared = (
+        ":cluster-pg:default.", ":pg:default.", ":og:default:", ":global-cluster:*",
+        ":secret:rds!cluster-*", ":role/aws-service-role/rds.amazonaws.com/",
+    )  # fmt: skip
+    for statement in database_policy(environment)["Statement"]:
+        for resource in as_list(statement["Resource"]):
+            assert f":{environment}-trading-database-" in resource or any(
+                part in resource for part in shared
+            ), resource
