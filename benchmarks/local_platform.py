@@ -134,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
         f"    peak memory of the local platform {emulator['peak_mb']:8.0f} MB   "
         f"target <= {TARGET_PEAK_MB:g} MB  {_verdict(emulator['peak_mb'], TARGET_PEAK_MB)}"
     )
-    print(f"    whole local run (render, emulator, tables, upload, deliver, read) "
+    print(f"    whole local run (render, emulator, set-up, upload, deliver, probes, read) "
           f"{emulator['whole_s']:.1f} s")  # fmt: skip
     return 0
 
