@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
+from local_platform.errors import UnsupportedPolicyError
 from local_platform.policy_evaluation import (
     Decision,
     Question,
-    UnsupportedPolicyError,
     check_supported,
     decide,
 )

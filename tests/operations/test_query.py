@@ -244,3 +244,16 @@ def test_without_the_pulumi_cli_the_message_says_what_to_do(monkeypatch, capsys)
     monkeypatch.setenv("PATH", "/nonexistent")
     assert main(["query", "--symbol", "A", "--environment", "dev"], out=io.StringIO()) == 2
     assert "the Pulumi CLI is not on PATH" in capsys.readouterr().err
+
+
+def test_every_option_of_every_command_has_help_text():
+    from operations.cli import parser
+
+    commands: Any = next(a for a in parser()._actions if a.dest == "command").choices
+    assert set(commands) == {"query", "redrive"}
+    for name, command in commands.items():
+        options = [a for a in command._actions if a.option_strings]
+        for action in options:
+            assert action.help and len(action.help) > 15, (name, action.option_strings)
+        text = command.format_help()
+        assert all(action.option_strings[-1] in text for action in options)

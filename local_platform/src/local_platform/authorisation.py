@@ -46,7 +46,8 @@ from moto.iam.access_control import AssumedRoleAccessKey, IAMRequestBase
 from moto.iam.models import IAMBackend, Policy
 from moto.s3.models import s3_backends
 
-from local_platform.policy_evaluation import Decision, Question, UnsupportedPolicyError, decide
+from local_platform.errors import UnsupportedPolicyError
+from local_platform.policy_evaluation import Decision, Question, decide
 
 __all__ = ["install", "installed", "questions_for_dynamodb", "questions_for_s3"]
 

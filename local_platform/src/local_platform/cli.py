@@ -8,9 +8,8 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from local_platform.emulator import EmulatorError, RegionError, check_port_free, check_region
-from local_platform.identities import IdentityError
-from local_platform.policy_evaluation import UnsupportedPolicyError
+from local_platform.emulator import check_port_free, check_region
+from local_platform.errors import EmulatorError, IdentityError, RegionError, UnsupportedPolicyError
 from local_platform.report import report
 from local_platform.run import DEFAULT_SAMPLE, LocalRun, Options, run
 from local_platform.serve import keep_running

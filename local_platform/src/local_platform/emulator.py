@@ -24,11 +24,11 @@ from moto.core.authorization import ActionAuthenticatorMixin
 from moto.server import ThreadedMotoServer
 
 from local_platform import authorisation, conditions, transactions
+from local_platform.errors import EmulatorError, RegionError
 
 __all__ = [
     "Emulator",
-    "EmulatorError",
-    "RegionError",
+    "EmulatorError",  # also importable from here (local_platform.errors is its home)
     "check_port_free",
     "check_region",
     "running_emulator",
@@ -43,14 +43,6 @@ _ENVIRONMENT = {
     "AWS_SECRET_ACCESS_KEY": "local",
     "AWS_SESSION_TOKEN": "local",
 }
-
-
-class EmulatorError(Exception):
-    """The emulator could not start (port taken, moto failure)."""
-
-
-class RegionError(ValueError):
-    """Not a region of AWS's standard partition (the one the emulator and the stacks use)."""
 
 
 def check_region(region: str) -> str:

@@ -20,6 +20,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from local_platform.errors import IdentityError
 from local_platform.policy_evaluation import check_supported
 from platform_core.iam import workload_boundary_policy
 from platform_core.offline import RenderedStack
@@ -38,10 +39,6 @@ _EVERYTHING = {
     "Version": "2012-10-17",
     "Statement": [{"Sid": "LocalOperator", "Effect": "Allow", "Action": "*", "Resource": "*"}],
 }
-
-
-class IdentityError(Exception):
-    """The rendered role cannot be reproduced faithfully in the emulator."""
 
 
 @dataclass(frozen=True)

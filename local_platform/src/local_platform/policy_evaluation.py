@@ -31,20 +31,17 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from local_platform.errors import UnsupportedPolicyError
+
 __all__ = [
     "Decision",
     "Question",
-    "UnsupportedPolicyError",
     "check_supported",
     "decide",
 ]
 
 #: Request context keys the emulator supplies (the rest would be guesses).
 KNOWN_CONTEXT_KEYS = frozenset({"s3:prefix", "dynamodb:enclosingoperation"})
-
-
-class UnsupportedPolicyError(Exception):
-    """A policy document uses something the emulator cannot evaluate faithfully."""
 
 
 class Decision(enum.Enum):
