@@ -21,7 +21,15 @@ from platform_core.config import DIALS
 from platform_core.dials import Creates, SetsInput
 from platform_core.offline import RenderedStack
 
-__all__ = ["Difference", "compare", "explaining_dial", "inventory", "resource_path", "unexplained"]
+__all__ = [
+    "Difference",
+    "compare",
+    "explaining_dial",
+    "flatten_inputs",
+    "inventory",
+    "resource_path",
+    "unexplained",
+]
 
 ENV_MASK = "<env>"
 
@@ -71,6 +79,14 @@ def _flatten(value: Any, prefix: str, out: dict[str, str]) -> None:
         out[prefix] = json.dumps(value, sort_keys=True, default=str)
 
 
+def flatten_inputs(inputs: Mapping[str, Any]) -> dict[str, str]:
+    """``{"a.b[Sid].c": JSON text}`` of one resource's inputs; JSON documents held in strings
+    (policies) are opened, so each of their fields is a key of its own."""
+    flat: dict[str, str] = {}
+    _flatten(dict(inputs), "", flat)
+    return flat
+
+
 def _mask(text: str, environment: str) -> str:
     return re.sub(rf"(?<![a-z]){re.escape(environment)}(?![a-z])", ENV_MASK, text)
 
@@ -79,10 +95,8 @@ def inventory(rendered: RenderedStack, environment: str) -> dict[str, dict[str, 
     """Every resource's flattened inputs, with the environment's name masked."""
     result: dict[str, dict[str, str]] = {}
     for resource in rendered.resources:
-        flat: dict[str, str] = {}
-        _flatten(dict(resource.inputs), "", flat)
         result[resource_path(rendered, resource.urn)] = {
-            key: _mask(value, environment) for key, value in flat.items()
+            key: _mask(value, environment) for key, value in flatten_inputs(resource.inputs).items()
         }
     return result
 

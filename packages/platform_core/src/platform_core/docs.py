@@ -1,8 +1,9 @@
-"""The generated documents: README's settings table, the environment report and the schema of
-the stack files.
+"""The generated documents: README's settings table, the environment report, the schema of
+the stack files and the cost estimate.
 
-All are written from the code (the table of dials, the rendered programs), so they cannot
-drift from what is deployed; `--check` (run by the tests) fails when a committed copy is stale.
+All are written from the code (the table of dials, the rendered programs, the cost files), so
+they cannot drift from what is deployed; `--check` (run by the tests) fails when a committed
+copy is stale.
 
     python -m platform_core.docs           # rewrite them
     python -m platform_core.docs --check   # exit 1 when one is stale
@@ -11,17 +12,19 @@ drift from what is deployed; `--check` (run by the tests) fails when a committed
 from __future__ import annotations
 
 import argparse
+import functools
 import re
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from platform_core.consistency import compare, inventory, unexplained
+from platform_core.costs.report import COSTS_REPORT_PATH, costs_document
 from platform_core.environment_report import REPORT_PATH, build_report, render_environments
 from platform_core.environments import REPO_ROOT, STACKS_DIR
 from platform_core.errors import PlatformError
-from platform_core.offline import RenderError
+from platform_core.offline import RenderedStack, RenderError
 from platform_core.schema import SCHEMA_PATH, schema_text
 from platform_core.settings_table import settings_table
 
@@ -48,8 +51,7 @@ def replace_section(text: str, content: str) -> str:
     return pattern.sub(lambda _: f"{_START}\n{content}{_END}", text, count=1)
 
 
-def _report(stacks_dir: Path) -> str:
-    rendered = render_environments(stacks_dir)
+def _report(rendered: Mapping[str, RenderedStack]) -> str:
     faults = unexplained(compare({env: inventory(rendered[env], env) for env in rendered}))
     for fault in faults:
         print(f"unexplained difference: {fault.path} {fault.key} {dict(fault.values)}",
@@ -58,10 +60,12 @@ def _report(stacks_dir: Path) -> str:
 
 
 def documents(stacks_dir: Path = STACKS_DIR) -> list[Document]:
+    rendered = functools.cache(lambda: render_environments(stacks_dir))
     return [
         Document(README, lambda current: replace_section(current, settings_table())),
-        Document(REPORT_PATH, lambda _current: _report(stacks_dir)),
+        Document(REPORT_PATH, lambda _current: _report(rendered())),
         Document(SCHEMA_PATH, lambda _current: schema_text()),
+        Document(COSTS_REPORT_PATH, lambda _current: costs_document(rendered(), stacks_dir.parent)),
     ]
 
 
@@ -79,6 +83,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         except RenderError as error:
             if not isinstance(error.__cause__, PlatformError):
                 raise
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+        except PlatformError as error:  # a cost file is malformed
             print(f"error: {error}", file=sys.stderr)
             return 2
         if fresh == current:
