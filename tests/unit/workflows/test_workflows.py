@@ -21,6 +21,8 @@ ROOT = REPO_ROOT
 WORKFLOWS = ROOT / ".github" / "workflows"
 REUSABLE = "pulumi-stack.yml"
 TEST = "test.yml"
+# The offline preview and the workflow that posts it (tests/workflows/test_offline_preview.py).
+OFFLINE_PREVIEW = {"offline-preview.yml", "offline-preview-comment.yml"}
 # What every environment's deploy depends on besides its own stack directory: the shared code,
 # the locked environment, the helpers the pipeline runs and the Pulumi CLI it installs.
 SHARED_PATHS = {
@@ -43,7 +45,8 @@ def load(name: str) -> dict[Any, Any]:
 
 def test_every_workflow_passes_the_github_workflow_schema() -> None:
     files = sorted(WORKFLOWS.glob("*.yml"))
-    assert {f.name for f in files} == {f"{env}.yml" for env in ENVIRONMENTS} | {REUSABLE, TEST}
+    expected = {f"{env}.yml" for env in ENVIRONMENTS} | {REUSABLE, TEST} | OFFLINE_PREVIEW
+    assert {f.name for f in files} == expected
     result = lint(*files)
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -139,6 +142,7 @@ PINNED = {
         "e6de054238d6b7531b4efff3b6587d9aade6a06c",
     ),
     "pulumi/actions": ("v7.0.0", "8e5e406f4007fca908480587cb9893c07090f58d"),
+    "actions/upload-artifact": ("v7.0.0", "bbbca2ddaa5d8feaa63e36b76fdaad77386f024f"),
 }
 USES = re.compile(r"^\s*(?:- )?uses: (?P<action>[^@\s]+)@(?P<ref>\S+)(?P<comment>.*)$")
 

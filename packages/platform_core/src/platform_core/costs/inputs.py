@@ -127,10 +127,17 @@ class RegionPrices(_Strict):
     data_transfer: DataTransferPrices
 
 
-class Prices(_Strict):
+class _Sheet(_Strict):
+    checked_on: Annotated[str, msgspec.Meta(pattern=r"^\d{4}-\d{2}-\d{2}$")]
+    currency: str
+    #: Each region is validated on its own, so an error names it.
+    regions: dict[str, dict[str, Any]]
+
+
+class Prices(msgspec.Struct, frozen=True):
     """The price sheet: when it was checked, and the prices of each region."""
 
-    checked_on: Annotated[str, msgspec.Meta(pattern=r"^\d{4}-\d{2}-\d{2}$")]
+    checked_on: str
     currency: str
     regions: dict[str, RegionPrices]
 
@@ -219,8 +226,12 @@ def _read(directory: Path, name: str) -> Mapping[str, Any]:
 
 def read_prices(directory: Path) -> Prices:
     """``<directory>/prices.yaml``, validated."""
-    prices: Prices = _convert(_read(directory, PRICES_FILE), Prices, PRICES_FILE)
-    return prices
+    sheet: _Sheet = _convert(_read(directory, PRICES_FILE), _Sheet, PRICES_FILE)
+    regions = {
+        name: _convert(entries, RegionPrices, f"{PRICES_FILE}, region {name}")
+        for name, entries in sheet.regions.items()
+    }
+    return Prices(sheet.checked_on, sheet.currency, regions)
 
 
 def read_usage(directory: Path) -> UsageFile:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Final
 
 from platform_core.consistency import resource_path
 from platform_core.costs.inputs import RegionPrices, Usage
@@ -119,9 +119,6 @@ class _Context:
     def path(self, resource: RegisteredResource) -> str:
         return resource_path(self.stack, resource.urn).split(" ", 1)[1]
 
-    def state(self, resource: RegisteredResource, key: str) -> Any:
-        return resource.state.get(key, resource.inputs.get(key))
-
     @property
     def invocations_per_month(self) -> float:
         return self.usage.invocations_per_day * DAYS_PER_MONTH
@@ -222,7 +219,7 @@ def _scaling(
 def _provisioned(
     context: _Context, table: RegisteredResource, kind: str, units_per_day: float
 ) -> LineItem:
-    name = str(context.state(table, "name"))
+    name = str(table.inputs.get("name"))
     scaling = _scaling(context, name, f"dynamodb:table:{kind.capitalize()}CapacityUnits")
     if scaling is None:
         fixed = float(table.inputs.get(f"{kind}Capacity") or 0)
@@ -351,7 +348,7 @@ def _archive_storage(context: _Context, name: str, path: str) -> list[LineItem]:
 
 def _bucket(context: _Context, bucket: RegisteredResource) -> list[LineItem]:
     usage, s3, path = context.usage, context.prices.s3, context.path(bucket)
-    name = str(context.state(bucket, "bucket"))
+    name = str(bucket.inputs.get("bucket"))
     role = _bucket_role(context, name)
     thousands = DAYS_PER_MONTH / 1000
     if role == "ingest":
@@ -376,7 +373,7 @@ def _bucket(context: _Context, bucket: RegisteredResource) -> list[LineItem]:
 
 def _log_group(context: _Context, group: RegisteredResource) -> list[LineItem]:
     cloudwatch, path = context.prices.cloudwatch, context.path(group)
-    name = context.state(group, "name")
+    name = group.inputs.get("name")
     written = any(
         (function.inputs.get("loggingConfig") or {}).get("logGroup") == name
         for function in context.stack.of_type("aws:lambda/function:Function")
@@ -419,14 +416,19 @@ def _scaling_policy(context: _Context, policy: RegisteredResource) -> list[LineI
 
 
 def _queue(context: _Context, queue: RegisteredResource) -> list[LineItem]:
-    arn = context.state(queue, "arn")
-    destination = any(
-        ((config.inputs.get("destinationConfig") or {}).get("onFailure") or {}).get("destination")
-        == arn
+    name = queue.inputs.get("name")
+    destinations = [
+        str(
+            ((config.inputs.get("destinationConfig") or {}).get("onFailure") or {}).get(
+                "destination"
+            )
+        )
         for config in context.stack.of_type(
             "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig"
         )
-    )
+    ]
+    # A queue's ARN ends with its name: arn:aws:sqs:<region>:<account>:<name>.
+    destination = bool(name) and any(arn.rsplit(":", 1)[-1] == name for arn in destinations)
     failed = context.usage.failed_events_per_day if destination else 0.0
     requests = failed * _REQUESTS_PER_FAILED_EVENT * DAYS_PER_MONTH
     return [

@@ -204,7 +204,8 @@ def _rendered(document: Mapping[str, Any]) -> RenderedStack:
             parent=item["parent"],
             provider=item["provider"],
             inputs=_restore(item["inputs"]),
-            state=_restore(item.get("state", {})),
+            # What the mock engine made up for outputs is not compared, nor kept.
+            state={},
             dependencies=tuple(item["dependencies"]),
             protect=item["protect"],
             retain_on_delete=item["retain_on_delete"],

@@ -103,7 +103,6 @@ def encode_stack(rendered: Any, root: Path, key: bytes) -> dict[str, Any]:
             "parent": getattr(resource, "parent", ""),
             "provider": getattr(resource, "provider", ""),
             "inputs": _encode(dict(resource.inputs), root, key),
-            "state": _encode(dict(getattr(resource, "state", {})), root, key),
             "dependencies": list(getattr(resource, "dependencies", ())),
             "protect": bool(getattr(resource, "protect", False)),
             "retain_on_delete": bool(getattr(resource, "retain_on_delete", False)),
