@@ -7,8 +7,10 @@ from collections.abc import Mapping
 
 import pytest
 
+from platform_core.config import DIALS
 from platform_core.costs import environment_profiles, estimate_stack, load_inputs
 from platform_core.costs.__main__ import main
+from platform_core.costs.options import OPTIONS, current_value, option_costs
 from platform_core.costs.pricing import HOURS_PER_MONTH
 from platform_core.costs.report import COSTS_REPORT_PATH, costs_document
 from platform_core.offline import RenderedStack, render_stack
@@ -105,4 +107,26 @@ def test_the_command_prints_one_environment_item_by_item_with_the_committed_tota
     assert first == f"{environment} ({heading['region']}): {heading['total']} a month"
     assert any(
         " Lambda requests (trading-analytics/processor/function): " in line for line in lines
+    )
+
+
+def test_the_options_are_settings_with_values_they_accept():
+    parsers = {dial.config_key: dial.parse for dial in DIALS.values()}
+    for key, value in OPTIONS:
+        assert key in parsers, key
+        parsers[key](value)  # raises when the value is not one the setting takes
+
+
+@pytest.mark.parametrize("environment", [env for env in ENVIRONMENTS if env == "production"])
+def test_what_the_database_would_add_to_production_worked_out_by_hand(rendered_stacks, environment):
+    assert current_value(STACKS_DIR, environment, "platform:database") == "none"
+    stack = rendered_stacks[environment]
+    estimates = {environment: estimate_stack(stack, environment, PROFILES[environment], INPUTS)}
+    [database, *_] = option_costs(STACKS_DIR, estimates, INPUTS, PROFILES)
+    assert (database.key, database.value) == ("platform:database", "aurora-postgresql")
+    # Production's database: 2 db.r6g.xlarge instances, 730 h x $0.519 each = $757.74; 1 GB at
+    # $0.10; 0.1 million I/O a day x 30.41667 x $0.20 = $0.6083; 30 days of 0.05 GB of changes
+    # at $0.021 = $0.0315; RDS's secret $0.40; its CPU alarm $0.10 (the prices of the sheet).
+    assert database.added[environment] == pytest.approx(
+        757.74 + 0.10 + 0.608333 + 0.0315 + 0.40 + 0.10
     )

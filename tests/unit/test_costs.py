@@ -66,6 +66,14 @@ PRICES: dict[str, Any] = {
     },
     "ec2": {"source": "s", "instance_hour": {"t4g.nano": 0.004}, "gp3_gb_month": 0.08},
     "data_transfer": {"source": "s", "internet_out_gb": 0.09},
+    "rds": {
+        "source": "s",
+        "aurora_postgresql_instance_hour": {"db.r6g.large": 0.25},
+        "aurora_storage_gb_month": 0.1,
+        "aurora_io_requests_per_million": 0.2,
+        "aurora_backup_gb_month": 0.02,
+    },
+    "secrets_manager": {"source": "s", "secret_month": 0.4},
 }
 
 # 100 invocations a day (40 files, 60 direct) of 1,000 trades each.
@@ -85,6 +93,9 @@ USAGE: dict[str, Any] = {
     "table_stored_gb": 2,
     "ingest_stored_gb": 10,
     "archive_stored_gb": 50,
+    "database_stored_gb": 100,
+    "database_io_millions_per_day": 2,
+    "database_changed_gb_per_day": 1,
 }
 
 
@@ -287,6 +298,42 @@ def test_a_nat_instance_costs_its_hours_address_volume_and_traffic():
         ("app/nat-instance", "public IPv4 address"): 3.65,  # 730 h x $0.005
         ("app/nat-instance", "out to the internet"): 2.7375,  # 30.41667 GB x $0.09
     })  # fmt: skip
+
+
+def test_the_database_costs_its_instances_storage_io_backups_and_secret():
+    cluster = resource(
+        "aws:rds/cluster:Cluster", "cluster", engine="aurora-postgresql",
+        backupRetentionPeriod=7.0, manageMasterUserPassword=True,
+    )  # fmt: skip
+    instances = [
+        resource("aws:rds/clusterInstance:ClusterInstance", f"instance-{n}",
+                 engine="aurora-postgresql", instanceClass="db.r6g.large")
+        for n in (1, 2)
+    ]  # fmt: skip
+    lines = monthly(estimate(stack(cluster, *instances), "t", usage(), prices(), "us-east-1"))
+    assert lines == pytest.approx({
+        ("app/cluster", "Aurora storage"): 10.0,  # 100 GB x $0.10
+        ("app/cluster", "Aurora storage I/O"): 12.1666667,  # 2 million a day x 30.41667 x $0.20
+        ("app/cluster", "backups (7 days kept)"): 0.14,  # 1 GB a day x 7 days x $0.02
+        ("app/cluster", "master password secret (kept by RDS)"): 0.4,
+        ("app/instance-1", "db.r6g.large instance"): 182.5,  # 730 h x $0.25
+        ("app/instance-2", "db.r6g.large instance"): 182.5,
+    })  # fmt: skip
+
+
+def test_a_database_of_another_engine_or_storage_type_is_not_priced_as_this_one():
+    mysql = resource("aws:rds/cluster:Cluster", "mysql", engine="aurora-mysql")
+    optimized = resource("aws:rds/cluster:Cluster", "optimized", engine="aurora-postgresql",
+                         storageType="aurora-iopt1")  # fmt: skip
+    result = estimate(stack(mysql, optimized), "t", usage(), prices(), "us-east-1")
+    assert result.unpriced == (
+        "aws:rds/cluster:Cluster app/mysql",
+        "aws:rds/cluster:Cluster app/optimized",
+    )
+    assert result.notes == (
+        "`app/mysql`: no price for database engine aurora-mysql in the price sheet",
+        "`app/optimized`: no price for Aurora storage type aurora-iopt1 in the price sheet",
+    )
 
 
 def test_a_resource_type_nobody_priced_is_reported_not_ignored():

@@ -112,6 +112,19 @@ class DataTransferPrices(_Strict):
     internet_out_gb: Price
 
 
+class RdsPrices(_Strict):
+    source: str
+    aurora_postgresql_instance_hour: dict[str, Price]
+    aurora_storage_gb_month: Price
+    aurora_io_requests_per_million: Price
+    aurora_backup_gb_month: Price
+
+
+class SecretsManagerPrices(_Strict):
+    source: str
+    secret_month: Price
+
+
 class RegionPrices(_Strict):
     """Every price of one region."""
 
@@ -125,6 +138,8 @@ class RegionPrices(_Strict):
     vpc: VpcPrices
     ec2: Ec2Prices
     data_transfer: DataTransferPrices
+    rds: RdsPrices
+    secrets_manager: SecretsManagerPrices
 
 
 class _Sheet(_Strict):
@@ -167,6 +182,9 @@ USAGE_FIGURES: Final = {
     "table_stored_gb": "table size, GB",
     "ingest_stored_gb": "ingest bucket, GB stored",
     "archive_stored_gb": "archive bucket, GB stored",
+    "database_stored_gb": "database size, GB (where there is one)",
+    "database_io_millions_per_day": "database storage I/O requests, millions a day",
+    "database_changed_gb_per_day": "database data changed a day, GB (kept by its backups)",
 }
 
 
@@ -188,6 +206,9 @@ class Usage(_Strict):
     table_stored_gb: Amount
     ingest_stored_gb: Amount
     archive_stored_gb: Amount
+    database_stored_gb: Amount
+    database_io_millions_per_day: Amount
+    database_changed_gb_per_day: Amount
 
     @property
     def invocations_per_day(self) -> float:

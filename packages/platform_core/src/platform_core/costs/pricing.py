@@ -490,6 +490,57 @@ def _instance(context: _Context, instance: RegisteredResource) -> list[LineItem]
     return items
 
 
+_AURORA_POSTGRESQL: Final = "aurora-postgresql"
+#: Aurora Standard: storage I/O billed per request (`aurora-iopt1` includes it, at other rates).
+_AURORA_STANDARD_STORAGE: Final = ("", "aurora")
+
+
+def _aurora_engine(resource: RegisteredResource) -> None:
+    engine = str(resource.inputs.get("engine", ""))
+    if engine != _AURORA_POSTGRESQL:
+        raise LookupError(f"no price for database engine {engine}")
+
+
+def _database_cluster(context: _Context, cluster: RegisteredResource) -> list[LineItem]:
+    """Storage, its I/O and the backups beyond the cluster's size; RDS's secret, if it keeps one."""
+    _aurora_engine(cluster)
+    storage_type = str(cluster.inputs.get("storageType") or "")
+    if storage_type not in _AURORA_STANDARD_STORAGE:
+        raise LookupError(f"no price for Aurora storage type {storage_type}")
+    usage, rds, path = context.usage, context.prices.rds, context.path(cluster)
+    retention = float(cluster.inputs.get("backupRetentionPeriod") or 1)
+    items = [
+        LineItem("RDS", "Aurora storage", path, usage.database_stored_gb, "GB-months",
+                 rds.aurora_storage_gb_month),
+        LineItem("RDS", "Aurora storage I/O", path,
+                 usage.database_io_millions_per_day * DAYS_PER_MONTH, "million requests",
+                 rds.aurora_io_requests_per_million),
+        # What the backups keep beyond the cluster's own size (free): the changes of the days
+        # they are kept.
+        LineItem("RDS", f"backups ({retention:.0f} days kept)", path,
+                 usage.database_changed_gb_per_day * retention, "GB-months",
+                 rds.aurora_backup_gb_month),
+    ]  # fmt: skip
+    if cluster.inputs.get("manageMasterUserPassword"):
+        items.append(
+            LineItem("Secrets Manager", "master password secret (kept by RDS)", path, 1,
+                     "secret-months", context.prices.secrets_manager.secret_month)
+        )  # fmt: skip
+    return items
+
+
+def _database_instance(context: _Context, instance: RegisteredResource) -> list[LineItem]:
+    _aurora_engine(instance)
+    instance_class = str(instance.inputs.get("instanceClass"))
+    hourly = _price(
+        context.prices.rds.aurora_postgresql_instance_hour, instance_class, "Aurora instance"
+    )
+    return [
+        LineItem("RDS", f"{instance_class} instance", context.path(instance), HOURS_PER_MONTH,
+                 "hours", hourly)
+    ]  # fmt: skip
+
+
 #: The priced resource types and how.
 PRICERS: Final[Mapping[str, Pricer]] = {
     "aws:lambda/function:Function": _function,
@@ -503,6 +554,8 @@ PRICERS: Final[Mapping[str, Pricer]] = {
     "aws:ec2/natGateway:NatGateway": _nat_gateway,
     "aws:ec2/eip:Eip": _address,
     "aws:ec2/instance:Instance": _instance,
+    "aws:rds/cluster:Cluster": _database_cluster,
+    "aws:rds/clusterInstance:ClusterInstance": _database_instance,
 }
 
 _CONFIGURES_BUCKET = "configures a bucket; its cost is the bucket's"
@@ -514,6 +567,8 @@ FREE: Final[Mapping[str, str]] = {
     "aws:ec2/routeTableAssociation:RouteTableAssociation": "no charge",
     "aws:ec2/route:Route": "no charge",
     "aws:ec2/securityGroup:SecurityGroup": "no charge",
+    "aws:ec2/securityGroupRule:SecurityGroupRule": "no charge",
+    "aws:rds/subnetGroup:SubnetGroup": "no charge",
     "aws:ec2/internetGateway:InternetGateway": "no charge (its traffic is priced at the NAT)",
     "aws:iam/role:Role": "no charge",
     "aws:iam/rolePolicy:RolePolicy": "no charge",

@@ -15,6 +15,7 @@ import msgspec
 
 from platform_core.costs import CostInputs, environment_profiles, estimate_all, load_inputs
 from platform_core.costs.inputs import COSTS_DIR_NAME, PRICES_FILE, USAGE_FIGURES, USAGE_FILE
+from platform_core.costs.options import OptionCost, option_costs
 from platform_core.costs.pricing import FREE, Estimate
 from platform_core.environments import REPO_ROOT
 from platform_core.offline import RenderedStack
@@ -25,6 +26,7 @@ __all__ = [
     "costs_document",
     "money",
     "quantity",
+    "signed",
     "unit_price",
 ]
 
@@ -38,6 +40,11 @@ def money(amount: float) -> str:
         return "<$0.01" if amount > 0 else "-<$0.01"
     sign = "-" if amount < 0 else ""
     return f"{sign}${abs(amount):,.2f}"
+
+
+def signed(amount: float) -> str:
+    """A difference in dollars, with its sign."""
+    return f"+{money(amount)}" if amount >= 0 else money(amount)
 
 
 def quantity(value: float) -> str:
@@ -88,6 +95,20 @@ def _workload(
     return lines
 
 
+def _options(options: Sequence[OptionCost], environments: Sequence[str]) -> list[str]:
+    lines = [
+        f"| setting | {' | '.join(environments)} |",
+        f"|---|{'---:|' * len(environments)}",
+    ]
+    for option in options:
+        cells = [
+            "(set)" if option.added[env] is None else signed(option.added[env] or 0.0)
+            for env in environments
+        ]
+        lines.append(f"| `{option.key}: {option.value}` | {' | '.join(cells)} |")
+    return lines
+
+
 def _environment(estimate: Estimate) -> list[str]:
     lines = [
         f"## {estimate.environment} ({estimate.region}): {money(estimate.total)} a month",
@@ -130,7 +151,10 @@ def _prices(inputs: CostInputs, regions: Sequence[str]) -> list[str]:
 
 
 def build_costs_report(
-    estimates: Mapping[str, Estimate], inputs: CostInputs, profiles: Mapping[str, str]
+    estimates: Mapping[str, Estimate],
+    inputs: CostInputs,
+    profiles: Mapping[str, str],
+    options: Sequence[OptionCost] = (),
 ) -> str:
     """The Markdown of ``docs/costs.md`` (deterministic: the same inputs give the same text)."""
     environments = list(estimates)
@@ -157,6 +181,17 @@ def build_costs_report(
         *_workload(inputs, profiles, environments),
         "",
     ]
+    if options:
+        lines += [
+            "## What an optional setting would add",
+            "",
+            "Each environment rendered again with one setting changed, priced the same way; "
+            "(set): it has",
+            "that value already.",
+            "",
+            *_options(options, environments),
+            "",
+        ]
     for environment in environments:
         lines += _environment(estimates[environment])
     lines += [
@@ -177,5 +212,8 @@ def build_costs_report(
 def costs_document(rendered: Mapping[str, RenderedStack], repo_root: Path = REPO_ROOT) -> str:
     """``docs/costs.md`` for ``rendered`` (environment -> stack) of the checkout ``repo_root``."""
     inputs = load_inputs(repo_root)
-    profiles = environment_profiles(repo_root / "stacks", rendered)
-    return build_costs_report(estimate_all(rendered, profiles, inputs), inputs, profiles)
+    stacks = repo_root / "stacks"
+    profiles = environment_profiles(stacks, rendered)
+    estimates = estimate_all(rendered, profiles, inputs)
+    options = option_costs(stacks, estimates, inputs, profiles)
+    return build_costs_report(estimates, inputs, profiles, options)

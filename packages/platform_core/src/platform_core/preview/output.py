@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from platform_core.costs import Estimate
-from platform_core.costs.report import money
+from platform_core.costs.report import money, signed
 from platform_core.preview.diff import (
     Action,
     Change,
@@ -84,10 +84,6 @@ def cost_changes(before: Estimate | None, after: Estimate | None) -> list[CostCh
     ]
 
 
-def _signed(amount: float) -> str:
-    return f"+{money(amount)}" if amount > 0 else money(amount)
-
-
 def _cost_summary(diff: EnvironmentDiff) -> str:
     before, after = diff.cost_before, diff.cost_after
     if before is None and after is None:
@@ -96,7 +92,7 @@ def _cost_summary(diff: EnvironmentDiff) -> str:
     new = after.total if after else 0.0
     if abs(new - old) < _CENT:
         return f"{money(new)} a month"
-    return f"{money(old)} → {money(new)} a month ({_signed(new - old)})"
+    return f"{money(old)} → {money(new)} a month ({signed(new - old)})"
 
 
 def _cost_cell(diff: EnvironmentDiff) -> str:
@@ -149,7 +145,7 @@ def text(header: Header, diffs: Sequence[EnvironmentDiff]) -> str:
             lines.append("  cost:")
             lines += [
                 f"      {c.service} {c.item} ({c.resource}): {money(c.before)} → "
-                f"{money(c.after)} ({_signed(c.after - c.before)})"
+                f"{money(c.after)} ({signed(c.after - c.before)})"
                 for c in changes
             ]
     return "\n".join(lines) + "\n"
@@ -215,7 +211,7 @@ def _markdown_environment(diff: EnvironmentDiff) -> list[str]:
             "|---|---|---|---:|---:|---:|",
             *(
                 f"| {c.service} | {c.item} | {_code(c.resource)} | {money(c.before)} | "
-                f"{money(c.after)} | {_signed(c.after - c.before)} |"
+                f"{money(c.after)} | {signed(c.after - c.before)} |"
                 for c in changes
             ),
         ]
