@@ -126,7 +126,7 @@ def test_what_the_database_would_add_to_production_worked_out_by_hand(rendered_s
     assert (database.key, database.value) == ("platform:database", "aurora-postgresql")
     # Production's database: 2 db.r6g.xlarge instances, 730 h x $0.519 each = $757.74; 1 GB at
     # $0.10; 0.1 million I/O a day x 30.41667 x $0.20 = $0.6083; 30 days of 0.05 GB of changes
-    # at $0.021 = $0.0315; RDS's secret $0.40; its CPU alarm $0.10 (the prices of the sheet).
-    assert database.added[environment] == pytest.approx(
-        757.74 + 0.10 + 0.608333 + 0.0315 + 0.40 + 0.10
-    )
+    # at $0.021 = $0.0315; RDS's secret $0.40; its CPU alarm $0.10; and, with no NAT, the
+    # Secrets Manager endpoint in 2 zones, 2 x 730 h x $0.01 = $14.60 (the prices of the sheet).
+    expected = 757.74 + 0.10 + 0.608333 + 0.0315 + 0.40 + 0.10 + 14.60
+    assert database.added[environment] == pytest.approx(expected)
