@@ -3,26 +3,31 @@
 `inventory` flattens a rendered stack into `resource path -> {input key: value}` with the
 environment's own name masked, so environments compare key by key; `compare` lists every
 difference and attributes it to the dial whose declared effects cover it (what the dial sets or
-creates, see `platform_core.config`), or to none.
+creates, see `platform_core.config`), or to none. `comparable` prepares a deployed stack (or a
+rendered one compared with deployed ones): what only a deployment decides, such as the IDs AWS
+assigns, is made alike.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 import pulumi
 
 from platform_core.config import DIALS
+from platform_core.deployment import ARCHIVE
 from platform_core.dials import Creates, SetsInput
 from platform_core.offline import RenderedStack
 
 __all__ = [
     "Difference",
+    "comparable",
     "compare",
     "explaining_dial",
     "flatten_inputs",
@@ -32,6 +37,10 @@ __all__ = [
 ]
 
 ENV_MASK = "<env>"
+ACCOUNT_MASK: Final = "<account>"
+# An account id where ARNs (`:123456789012:`) and queue URLs (`/123456789012/`) hold one.
+_ACCOUNT_ID = re.compile(r"(?<=:)[0-9]{12}(?=:)|(?<=/)[0-9]{12}(?=/)")
+_SHORTEST_ID = 6  # shorter IDs could match inside unrelated text
 
 
 @dataclass(frozen=True)
@@ -99,6 +108,57 @@ def inventory(rendered: RenderedStack, environment: str) -> dict[str, dict[str, 
             key: _mask(value, environment) for key, value in flatten_inputs(resource.inputs).items()
         }
     return result
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, Mapping):
+        return [text for item in value.values() for text in _strings(item)]
+    if isinstance(value, list | tuple):
+        return [text for item in value for text in _strings(item)]
+    return []
+
+
+def comparable(stack: RenderedStack) -> RenderedStack:
+    """``stack`` with what only a deployment decides made alike in every input: each ID that
+    AWS assigned (one the resource's own inputs do not hold, unlike a bucket's name) becomes
+    ``<path.id>``, the account (as ARNs and queue URLs name it) ``<account>`` wherever it
+    appears, and archives one marker (the function's `codeSha256` carries the code's identity)."""
+    texts = [text for r in stack.resources for text in _strings([r.inputs, r.state])]
+    accounts = {account for text in texts for account in _ACCOUNT_ID.findall(text)}
+    account = (
+        re.compile(rf"(?<![0-9])(?:{'|'.join(sorted(accounts))})(?![0-9])") if accounts else None
+    )
+    replacements: dict[str, str] = {}
+    for resource in stack.resources:
+        assigned = resource.state.get("id")
+        if not isinstance(assigned, str) or len(assigned) < _SHORTEST_ID:
+            continue
+        if assigned not in _strings(resource.inputs):
+            logical = resource_path(stack, resource.urn).split(" ", 1)[1]
+            replacements[assigned] = f"<{logical}.id>"
+    ids = "|".join(re.escape(i) for i in sorted(replacements, key=len, reverse=True))
+    pattern = re.compile(ids) if ids else None
+
+    def alike(value: Any) -> Any:
+        if isinstance(value, str):
+            if pattern is not None:
+                value = pattern.sub(lambda match: replacements[match.group(0)], value)
+            return account.sub(ACCOUNT_MASK, value) if account is not None else value
+        if isinstance(value, pulumi.Archive | pulumi.Asset):
+            return ARCHIVE
+        if isinstance(value, Mapping):
+            return {key: alike(item) for key, item in value.items()}
+        if isinstance(value, list | tuple):
+            return [alike(item) for item in value]
+        return value
+
+    resources = tuple(
+        dataclasses.replace(resource, inputs=alike(dict(resource.inputs)))
+        for resource in stack.resources
+    )
+    return dataclasses.replace(stack, resources=resources)
 
 
 def explaining_dial(type_: str, name: str, key: str) -> str | None:
