@@ -148,15 +148,25 @@ def aws() -> Iterator[dict[str, Any]]:
                 boundary,
             ),
         }
+        trusting = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+                    "Action": "sts:AssumeRole",
+                }
+            ],
+        }
+        iam.create_role(RoleName="operator-role", AssumeRolePolicyDocument=json.dumps(trusting))
         with enable_iam_authentication():
             yield {
-                **{
-                    name: {
-                        "ddb": boto3.client("dynamodb", region_name=REGION, **keys),
-                        "s3": boto3.client("s3", region_name=REGION, **keys),
-                    }
-                    for name, keys in roles.items()
-                },
+                name: {
+                    "ddb": boto3.client("dynamodb", region_name=REGION, **keys),
+                    "s3": boto3.client("s3", region_name=REGION, **keys),
+                    "sts": boto3.client("sts", region_name=REGION, **keys),
+                }
+                for name, keys in roles.items()
             }
 
 
@@ -273,6 +283,21 @@ def test_the_permissions_boundary_limits_the_role(aws):
     aws["admin"]["ddb"].put_item(TableName=OWN, Item=item("b"))
     assert code(lambda: ddb.get_item(TableName=OWN, Key=item("b"))) == "allowed"
     assert code(lambda: ddb.put_item(TableName=OWN, Item=item("c"))) == "AccessDeniedException"
+
+
+def test_only_a_principal_the_trust_policy_names_may_assume_a_role(aws):
+    sts = aws["admin"]["sts"]
+    function_role = f"arn:aws:iam::{ACCOUNT}:role/function"  # trusts lambda.amazonaws.com only
+    assert (
+        code(lambda: sts.assume_role(RoleArn=function_role, RoleSessionName="probe"))
+        == "AccessDenied"
+    )
+    trusting = f"arn:aws:iam::{ACCOUNT}:role/operator-role"  # trusts the account
+    assert code(lambda: sts.assume_role(RoleArn=trusting, RoleSessionName="probe")) == "allowed"
+    assert (
+        code(lambda: aws["function"]["sts"].assume_role(RoleArn=trusting, RoleSessionName="probe"))
+        == "AccessDenied"
+    )
 
 
 @pytest.mark.parametrize(

@@ -146,10 +146,16 @@ def _trusted(backend: IAMBackend, caller_arn: str, role_arn: str, account: str) 
     """Whether the role's trust policy names the caller (an AWS principal) for AssumeRole."""
     trust = json.loads(backend.get_role_by_arn(role_arn).assume_role_policy_document)
     callers = {"*", caller_arn, account, f"arn:aws:iam::{account}:root"}
+
+    def principals(statement: Mapping[str, Any]) -> set[str]:
+        principal = statement.get("Principal", {})
+        named = principal if isinstance(principal, str) else principal.get("AWS", [])
+        return {str(name) for name in _listed(named)}
+
     return any(
         statement.get("Effect") == "Allow"
         and "sts:assumerole" in {a.lower() for a in _listed(statement.get("Action", []))}
-        and callers & set(_listed(statement.get("Principal", {}).get("AWS", [])))
+        and bool(callers & principals(statement))
         for statement in _listed(trust.get("Statement", []))
     )
 

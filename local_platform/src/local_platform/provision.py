@@ -30,8 +30,6 @@ class LocalEnvironment:
     function_name: str
     function_environment: Mapping[str, str]
     failure_queue_url: str
-    #: Lambda's retries of an asynchronous event before it goes to the failure queue.
-    retry_attempts: int
     not_replayed: tuple[str, ...] = (
         "the buckets' TLS-only policies (the emulator serves plain HTTP on 127.0.0.1)",
     )
@@ -135,9 +133,6 @@ def provision(stack: RenderedStack, client: Callable[[str], Any]) -> LocalEnviro
     (trigger,) = notification["lambdaFunctions"]
     function = stack.one("aws:lambda/function:Function").inputs
     variables = function["environment"]["variables"]
-    invoke_config = stack.one(
-        "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig"
-    ).inputs
     return LocalEnvironment(
         table_name=str(table["name"]),
         ingest_bucket=str(notification["bucket"]),
@@ -147,5 +142,4 @@ def provision(stack: RenderedStack, client: Callable[[str], Any]) -> LocalEnviro
         function_name=str(function["name"]),
         function_environment={key: str(value) for key, value in variables.items()},
         failure_queue_url=queue_url,
-        retry_attempts=int(invoke_config.get("maximumRetryAttempts", 2)),
     )
