@@ -201,3 +201,52 @@ def test_markdown_stays_within_a_comments_size(limit):
     document = markdown(HEADER, [diff_environment("dev", None, many, (), KEY)], limit=limit)
     assert len(document) <= limit + 200
     assert "The details are cut here" in document
+
+
+def with_id(resource_: RegisteredResource, identifier: str) -> RegisteredResource:
+    return RegisteredResource(**{**resource_.__dict__, "state": {"id": identifier}})
+
+
+def test_an_id_the_mock_engine_made_up_reads_as_the_resource_it_names():
+    # Two mock engines (two revisions) gave the VPC different ids: the subnet did not change.
+    vpc = resource("aws:ec2/vpc:Vpc", "vpc", cidrBlock="10.0.0.0/16")
+    before = stack(with_id(vpc, "vpc-111111111111"),
+                   resource("aws:ec2/subnet:Subnet", "subnet", vpcId="vpc-111111111111"))  # fmt: skip
+    after = stack(with_id(vpc, "vpc-222222222222"),
+                  resource("aws:ec2/subnet:Subnet", "subnet", vpcId="vpc-222222222222"))  # fmt: skip
+    assert diff_environment("dev", before, after, (), KEY).status is Status.UNCHANGED
+    created = diff_environment("dev", None, after, (), KEY)
+    subnet = next(r for r in created.resources if r.path == "app/subnet")
+    assert subnet.changes == (Change("vpcId", None, '"<id of app/vpc>"'),)
+    # An id that is one of the resource's own inputs (a bucket's name) is a name, kept as it is.
+    bucket = with_id(resource("aws:s3/bucket:Bucket", "bucket", bucket="b1"), "b1")
+    policy = resource("aws:s3/bucketPolicy:BucketPolicy", "policy", bucket="b1")
+    created = diff_environment("dev", None, stack(bucket, policy), (), KEY)
+    named = next(r for r in created.resources if r.path == "app/policy")
+    assert named.changes == (Change("bucket", None, '"b1"'),)
+
+
+def test_a_list_of_plain_values_is_one_property_and_reads_as_what_left_and_joined():
+    before = stack(
+        resource(POLICY, "policy", actions=["s3:GetObject", "s3:ListBucket", "s3:PutObject"])
+    )
+    after = stack(
+        resource(POLICY, "policy", actions=["s3:GetObject", "s3:DeleteObject", "s3:PutObject"])
+    )
+    diff = diff_environment("dev", before, after, (), KEY)
+    [change] = diff.resources[0].changes
+    assert change.key == "actions"
+    assert json.loads(change.after) == ["s3:GetObject", "s3:DeleteObject", "s3:PutObject"]
+    assert '      actions: -"s3:ListBucket" +"s3:DeleteObject"' in text(HEADER, [diff]).splitlines()
+    reordered = stack(
+        resource(POLICY, "policy", actions=["s3:PutObject", "s3:GetObject", "s3:ListBucket"])
+    )
+    line = '      actions: ["s3:GetObject", "s3:ListBucket", "s3:PutObject"] → ["s3:PutObject", "s3:GetObject", "s3:ListBucket"]'
+    assert line in text(HEADER, [diff_environment("dev", before, reordered, (), KEY)]).splitlines()
+    # A list of objects keeps its elements' keys: each field of each element is a property.
+    rules = stack(resource("aws:ec2/securityGroup:SecurityGroup", "group",
+                           ingress=[{"fromPort": 443.0}, {"fromPort": 5432.0}]))  # fmt: skip
+    group = next(
+        r for r in diff_environment("dev", None, rules, (), KEY).resources if r.path == "app/group"
+    )
+    assert [c.key for c in group.changes] == ["ingress[0].fromPort", "ingress[1].fromPort"]

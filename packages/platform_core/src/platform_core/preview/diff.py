@@ -4,7 +4,9 @@ Resources are matched by their path within the stack (`type component/child`, as
 environment report names them); properties are the flattened inputs (a policy document's
 statements keyed by their Sid), plus the options that change what the engine does with a
 resource (protect, retain on delete, ignored changes). Values are JSON text; a masked secret
-stays masked, and only whether it changed is known.
+stays masked, and only whether it changed is known. An input that holds the id the mock engine
+made up for another resource reads `<id of its/path>`: the same on both sides, whatever scheme
+each side's mock engine used.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -123,8 +126,57 @@ def _masked(flat: Mapping[str, str], secrets: Iterable[str], key: bytes) -> dict
     return masked
 
 
-def _properties(resource: RegisteredResource, secrets: Iterable[str], key: bytes) -> dict[str, str]:
-    flat = flatten_inputs(resource.inputs)
+_ELEMENT = re.compile(r"^(?P<list>.+)\[(?P<index>\d+)\]$")
+
+
+def _collapse_lists(flat: Mapping[str, str]) -> dict[str, str]:
+    """``a[0]``, ``a[1]`` … of a list of plain values as one property ``a`` holding the list, so
+    an element added in the middle is one change, not a shift of every later index."""
+    elements: dict[str, dict[int, str]] = {}
+    for name, text in flat.items():
+        if match := _ELEMENT.match(name):
+            elements.setdefault(match["list"], {})[int(match["index"])] = text
+    lists = {
+        prefix: items
+        for prefix, items in elements.items()
+        # Only a whole list of plain values: no `a[0].b`, no gap.
+        if sorted(items) == list(range(len(items)))
+        and not any(name.startswith(f"{prefix}[") and not _ELEMENT.match(name) for name in flat)
+    }
+    result = {}
+    for name, text in flat.items():
+        match = _ELEMENT.match(name)
+        if match and match["list"] in lists:
+            continue
+        result[name] = text
+    for prefix, items in lists.items():
+        result[prefix] = json.dumps([json.loads(items[index]) for index in sorted(items)])
+    return dict(sorted(result.items()))
+
+
+def _references(stack: RenderedStack) -> dict[str, str]:
+    """JSON text of each made-up id -> JSON text naming the resource it belongs to."""
+    references = {}
+    for resource in stack.resources:
+        identifier = resource.state.get("id")
+        if isinstance(identifier, str) and identifier not in resource.inputs.values():
+            path = resource_path(stack, resource.urn).split(" ", 1)[1]
+            references[json.dumps(identifier)] = json.dumps(f"<id of {path}>")
+    return references
+
+
+def _referring(flat: Mapping[str, str], references: Mapping[str, str]) -> dict[str, str]:
+    """``flat`` with each made-up id replaced by the name of its resource."""
+    return {name: references.get(text, text) for name, text in flat.items()}
+
+
+def _properties(
+    resource: RegisteredResource,
+    secrets: Iterable[str],
+    key: bytes,
+    references: Mapping[str, str],
+) -> dict[str, str]:
+    flat = _collapse_lists(_referring(flatten_inputs(resource.inputs), references))
     options = {
         "(protect)": resource.protect,
         "(retainOnDelete)": resource.retain_on_delete,
@@ -140,10 +192,21 @@ def _resources(
     """``"type path" -> (type, properties)`` of every resource of ``stack``."""
     if stack is None:
         return {}
+    references = _references(stack)
     return {
-        resource_path(stack, resource.urn): (resource.type, _properties(resource, secrets, key))
+        resource_path(stack, resource.urn): (
+            resource.type,
+            _properties(resource, secrets, key, references),
+        )
         for resource in stack.resources
     }
+
+
+def _outputs(stack: RenderedStack | None, secrets: Iterable[str], key: bytes) -> dict[str, str]:
+    if stack is None:
+        return {}
+    flat = _referring(flatten_inputs(stack.outputs), _references(stack))
+    return _masked(_collapse_lists(flat), secrets, key)
 
 
 def _changes(before: Mapping[str, str], after: Mapping[str, str]) -> tuple[Change, ...]:
@@ -175,10 +238,7 @@ def diff_environment(
             resources.append(ResourceDiff(Action.DELETE, type_, logical, ()))
         elif changes := _changes(old[path][1], new[path][1]):
             resources.append(ResourceDiff(Action.UPDATE, type_, logical, changes))
-    outputs = _changes(
-        _masked(flatten_inputs(before.outputs) if before else {}, secrets, key),
-        _masked(flatten_inputs(after.outputs) if after else {}, secrets, key),
-    )
+    outputs = _changes(_outputs(before, secrets, key), _outputs(after, secrets, key))
     if before is None:
         status = Status.ADDED
     elif after is None:

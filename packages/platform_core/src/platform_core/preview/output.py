@@ -6,6 +6,7 @@ import html
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from platform_core.costs import Estimate
 from platform_core.costs.report import money, signed
@@ -17,6 +18,7 @@ from platform_core.preview.diff import (
     Status,
     is_secret,
 )
+from platform_core.preview.render import SECRET_TEXT
 
 __all__ = ["Header", "cost_changes", "markdown", "shown", "text"]
 
@@ -37,16 +39,30 @@ class Header:
     costs: str
 
 
+def _plain(value: Any) -> str:
+    if isinstance(value, str) and value.startswith(SECRET_TEXT):
+        return "[secret]"
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, list):
+        return f"[{', '.join(_plain(item) for item in value)}]"
+    return json.dumps(value)
+
+
 def shown(text: str | None) -> str:
     """A property value for reading: secrets masked, whole numbers without `.0`."""
     if text is None:
         return _ABSENT
-    if is_secret(text):
-        return "[secret]"
-    value = json.loads(text)
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return json.dumps(value)
+    return _plain(json.loads(text))
+
+
+def _list_change(before: list[Any], after: list[Any]) -> str | None:
+    """What left and joined a list; None when only the order changed."""
+    removed = [item for item in before if item not in after]
+    added = [item for item in after if item not in before]
+    if not removed and not added:
+        return None
+    return " ".join([*(f"-{_plain(item)}" for item in removed), *(f"+{_plain(i)}" for i in added)])
 
 
 def _change_line(change: Change, created: bool = False) -> str:
@@ -54,6 +70,12 @@ def _change_line(change: Change, created: bool = False) -> str:
         return f"{change.key}: {shown(change.after)}"
     if is_secret(change.before) and is_secret(change.after):
         return f"{change.key}: [secret] (changed)"
+    if change.before is not None and change.after is not None:
+        before, after = json.loads(change.before), json.loads(change.after)
+        if isinstance(before, list) and isinstance(after, list):
+            moved = _list_change(before, after)
+            if moved is not None:
+                return f"{change.key}: {moved}"
     return f"{change.key}: {shown(change.before)} → {shown(change.after)}"
 
 
@@ -163,7 +185,8 @@ def _cell(text: str | None) -> str:
     if is_secret(text):
         return "*secret*"
     value = json.loads(text)
-    return _code(value if isinstance(value, str) else shown(text))
+    plain = isinstance(value, str) and not value.startswith(SECRET_TEXT)
+    return _code(value if plain else shown(text))
 
 
 def _markdown_changes(changes: Sequence[Change], created: bool = False) -> list[str]:

@@ -204,8 +204,8 @@ def _rendered(document: Mapping[str, Any]) -> RenderedStack:
             parent=item["parent"],
             provider=item["provider"],
             inputs=_restore(item["inputs"]),
-            # What the mock engine made up for outputs is not compared, nor kept.
-            state={},
+            # Of what the mock engine made up for outputs, only the id is kept (see diff.py).
+            state={"id": item["id"]} if item.get("id") else {},
             dependencies=tuple(item["dependencies"]),
             protect=item["protect"],
             retain_on_delete=item["retain_on_delete"],

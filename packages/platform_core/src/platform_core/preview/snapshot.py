@@ -92,6 +92,16 @@ def _encode(value: Any, root: Path, key: bytes) -> Any:
     return {_OTHER: type(value).__name__}
 
 
+def _mock_id(resource: Any) -> str | None:
+    """A resource's id when the mock engine made it up (not one of its own input values, as a
+    bucket's id is its name)."""
+    identifier = getattr(resource, "state", {}).get("id")
+    inputs = dict(resource.inputs)
+    if not isinstance(identifier, str) or identifier in inputs.values():
+        return None
+    return identifier
+
+
 def encode_stack(rendered: Any, root: Path, key: bytes) -> dict[str, Any]:
     """A rendered stack (any revision's ``RenderedStack``) as a JSON document."""
     resources = [
@@ -100,6 +110,8 @@ def encode_stack(rendered: Any, root: Path, key: bytes) -> dict[str, Any]:
             "type": resource.type,
             "name": resource.name,
             "custom": bool(getattr(resource, "custom", True)),
+            # The id the mock engine gave it, which other resources' inputs carry.
+            "id": _mock_id(resource),
             "parent": getattr(resource, "parent", ""),
             "provider": getattr(resource, "provider", ""),
             "inputs": _encode(dict(resource.inputs), root, key),
