@@ -235,7 +235,7 @@ def test_a_list_of_plain_values_is_one_property_and_reads_as_what_left_and_joine
     )
     diff = diff_environment("dev", before, after, (), KEY)
     [change] = diff.resources[0].changes
-    assert change.key == "actions"
+    assert change.key == "actions" and change.after is not None
     assert json.loads(change.after) == ["s3:GetObject", "s3:DeleteObject", "s3:PutObject"]
     assert '      actions: -"s3:ListBucket" +"s3:DeleteObject"' in text(HEADER, [diff]).splitlines()
     reordered = stack(
