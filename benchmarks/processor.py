@@ -12,6 +12,7 @@ minute on 2 cores.
 from __future__ import annotations
 
 import argparse
+import gzip
 import os
 import statistics
 import subprocess
@@ -31,6 +32,7 @@ __all__ = ["StubAws", "main"]
 _ENV = {
     "TABLE_NAME": "bench-table",
     "ARCHIVE_BUCKET": "bench-archive",
+    "INGEST_BUCKET": "ingest",
     "ENVIRONMENT": "dev",
     "AWS_DEFAULT_REGION": "us-east-1",
     "AWS_ACCESS_KEY_ID": "x",
@@ -122,20 +124,20 @@ class StubAws:
 
 
 def _runtime(stub: StubAws) -> Any:
-    from processor.archive import ArchiveWriter
+    """A warm container's runtime over the stub: clients answered in memory, the pool up."""
+    from processor.archive import S3Archive, S3Objects
     from processor.handler import Runtime
+    from processor.service import Service
     from processor.settings import Settings
-    from processor.store import BarStore
+    from processor.store import DynamoBarStore
 
     settings = Settings.from_env()
     client: Any = stub  # a duck-typed stand-in for both boto3 clients
-    return Runtime(
-        settings,
-        client,
-        BarStore(client, settings.table_name, _EXECUTOR, settings.ledger_ttl_s),
-        ArchiveWriter(client, settings.archive_bucket),
-        _EXECUTOR,
+    store = DynamoBarStore(client, settings.table_name, _EXECUTOR, settings.ledger_ttl_s)
+    service = Service(
+        settings, store, S3Archive(client, settings.archive_bucket), S3Objects(client), _EXECUTOR
     )
+    return Runtime(service, _EXECUTOR)
 
 
 def _s3_event(key: str, etag: str) -> dict[str, Any]:
@@ -192,7 +194,7 @@ def _polars(path: Path) -> int:
 
 
 def p1_p2(trades: int, workdir: Path) -> dict[str, Any]:
-    from processor.handler import process
+    from processor.handler import handle
 
     path = write_trades(workdir / "trades.jsonl", MarketData(trades, symbols=50, seed=7))
     polars_s = _best(3, lambda _: _polars(path))
@@ -203,8 +205,8 @@ def p1_p2(trades: int, workdir: Path) -> dict[str, Any]:
         return _runtime(StubAws({"incoming/trades.jsonl": path}))
 
     def run_file(runtime: Any) -> None:
-        etag = f"e{len(results)}"  # a new object version each run: a fresh batch
-        results.append(process(_s3_event("incoming/trades.jsonl", etag), runtime))
+        etag = f"e{len(results)}"  # the stub keeps no ledger: every run is a fresh batch
+        results.append(handle(_s3_event("incoming/trades.jsonl", etag), runtime.service))
 
     handler_s = _best(3, run_file, fresh_runtime)
     batch = results[-1]["batches"][0]
@@ -218,12 +220,12 @@ def p1_p2(trades: int, workdir: Path) -> dict[str, Any]:
         return _runtime(stubs[-1])
 
     def run_direct(runtime: Any) -> None:
-        out = process({"trades": small, "batch_id": f"b{len(stubs)}"}, runtime)
+        out = handle({"trades": small, "batch_id": f"b{len(stubs)}"}, runtime.service)
         stubs[-1].calls["bars"] = len(out["bars"])
 
     direct_s = _best(5, run_direct, fresh_direct)
     stub = StubAws(latency_s=0.005)  # untimed run with a network-like latency: count, overlap
-    out = process({"trades": small, "batch_id": "latency"}, _runtime(stub))
+    out = handle({"trades": small, "batch_id": "latency"}, _runtime(stub).service)
     stub.calls["bars"] = len(out["bars"])
     return {
         "size_mb": path.stat().st_size / 1e6,
@@ -293,7 +295,7 @@ def p3(workdir: Path) -> dict[str, Any]:
 _MEMORY_PROBE = """
 import sys, time
 from benchmarks.processor import StubAws, _runtime, _s3_event
-from processor.handler import process
+from processor.handler import handle
 from pathlib import Path
 
 def rss_kb(field):
@@ -301,38 +303,88 @@ def rss_kb(field):
         if line.startswith(field):
             return int(line.split()[1])
 
-path = Path(sys.argv[1])
-small = Path(sys.argv[2])
-process(_s3_event("small.jsonl", "w"), _runtime(StubAws({"small.jsonl": small})))  # warm up
-runtime = _runtime(StubAws({"big.jsonl": path}))
+path, key, small = Path(sys.argv[1]), sys.argv[2], Path(sys.argv[3])
+warm = "incoming/small.jsonl"
+handle(_s3_event(warm, "w"), _runtime(StubAws({warm: small})).service)  # a warm container
+runtime = _runtime(StubAws({key: path}))
 before = rss_kb("VmRSS")
 start = time.perf_counter()
-out = process(_s3_event("big.jsonl", "e"), runtime)
+(out,) = handle(_s3_event(key, "e"), runtime.service)["batches"]
 elapsed = time.perf_counter() - start
-print(out["batches"][0]["accepted"], (rss_kb("VmHWM") - before) / 1024, elapsed)
+growth = (rss_kb("VmHWM") - before) / 1024
+print(out["status"], out["accepted"], out["rejected_total"], growth, elapsed)
 """
 
 
-def p4(trades: int, workdir: Path) -> dict[str, Any]:
-    path = write_trades(
-        workdir / "big.jsonl", MarketData(trades, symbols=50, seed=9, span_minutes=60)
+def _gzip_of(path: Path, block: bytes, repeat: int) -> Path:
+    """``block`` repeated ``repeat`` times, gzip-compressed, written without holding it all."""
+    with gzip.open(path, "wb", compresslevel=6) as out:
+        for _ in range(repeat):
+            out.write(block)
+    return path
+
+
+def _deep_line(depth: int) -> bytes:
+    return b'{"trade_id": "d", "x": ' + b"[" * depth + b"]" * depth + b"}\n"
+
+
+def hostile_inputs(workdir: Path) -> dict[str, tuple[Path, str]]:
+    """Inputs built to cost the most per byte sent: name -> (file, object key)."""
+    one_byte = _gzip_of(workdir / "bomb.jsonl.gz", b"1\n" * 500_000, 20)
+    long_lines = _gzip_of(
+        workdir / "long.jsonl.gz", (b'{"x": "' + b"a" * 1000 + b'"}\n') * 1000, 300
     )
-    small = write_trades(workdir / "small.jsonl", MarketData(2000, symbols=50, seed=10))
+    deep = _gzip_of(workdir / "deep.jsonl.gz", _deep_line(1000) * 1000, 100)
+    elements = b",".join([b"[" * 1000 + b"]" * 1000] * 1000)
+    array = workdir / "deep.json.gz"
+    with gzip.open(array, "wb") as out:
+        out.write(b"[")
+        for i in range(20):
+            out.write((b"," if i else b"") + elements)
+        out.write(b"]")
+    many_bars = write_trades(
+        workdir / "bars.jsonl",
+        MarketData(1_000_000, symbols=50, seed=13, span_minutes=200),
+    )
+    return {
+        "gzip bomb, 20 MB of one-byte records": (one_byte, "incoming/bomb.jsonl.gz"),
+        "gzip bomb, 300 MB of 1 KB lines": (long_lines, "incoming/long.jsonl.gz"),
+        "100k lines nested 1000 deep": (deep, "incoming/deep.jsonl.gz"),
+        "JSON array of 20k elements nested 1000 deep": (array, "incoming/deep.json.gz"),
+        "1M trades over 10,000 bars (the bar limit)": (many_bars, "incoming/bars.jsonl"),
+    }
+
+
+def _probe(path: Path, key: str, small: Path) -> dict[str, Any]:
     out = subprocess.run(
-        [sys.executable, "-c", _MEMORY_PROBE, str(path), str(small)],
+        [sys.executable, "-c", _MEMORY_PROBE, str(path), key, str(small)],
         capture_output=True,
         text=True,
         check=True,
         timeout=300,
         env=os.environ | _ENV | {"PYTHONPATH": str(Path.cwd())},
     )
-    accepted, growth_mb, seconds = out.stdout.split()[-3:]
+    status, accepted, rejected, growth_mb, seconds = out.stdout.split()[-5:]
     return {
-        "trades": int(accepted),
+        "status": status,
+        "accepted": int(accepted),
+        "rejected": int(rejected),
         "size_mb": path.stat().st_size / 1e6,
         "growth_mb": float(growth_mb),
         "seconds": float(seconds),
     }
+
+
+def p4(trades: int, workdir: Path, hostile: bool) -> dict[str, dict[str, Any]]:
+    path = write_trades(
+        workdir / "big.jsonl", MarketData(trades, symbols=50, seed=9, span_minutes=60)
+    )
+    small = write_trades(workdir / "small.jsonl", MarketData(2000, symbols=50, seed=10))
+    results = {f"{trades} trades JSON Lines": _probe(path, "incoming/big.jsonl", small)}
+    if hostile:
+        for name, (file, key) in hostile_inputs(workdir).items():
+            results[name] = _probe(file, key, small)
+    return results
 
 
 def _verdict(value: float, target: float) -> str:
@@ -344,6 +396,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=main.__doc__)
     parser.add_argument("--trades", type=int, default=100_000)
     parser.add_argument("--big", type=int, default=1_000_000)
+    parser.add_argument("--no-hostile", action="store_true", help="skip P-4 for the hostile inputs")
     args = parser.parse_args(argv)
     os.environ.update({k: v for k, v in _ENV.items() if k not in os.environ})
     import logging
@@ -355,7 +408,7 @@ def main(argv: list[str] | None = None) -> None:
         work = Path(tmp)
         a = p1_p2(args.trades, work)
         c = p3(work)
-        d = p4(args.big, work)
+        d = p4(args.big, work, hostile=not args.no_hostile)
     print(
         f"P-1 {args.trades} trades JSON Lines ({a['size_mb']:.1f} MB, 50 symbols, {a['bars']} bars)"
     )
@@ -382,11 +435,13 @@ def main(argv: list[str] | None = None) -> None:
         f"    artifact zip {c['zip_bytes'] / 1e6:.3f} MB ({c['zip_how']})  target <= 1 MB  "
         f"{_verdict(c['zip_bytes'] / 1e6, 1.0)}"
     )
-    print(
-        f"P-4 {d['trades']} trades ({d['size_mb']:.0f} MB) in {d['seconds']:.1f} s: peak RSS "
-        f"growth {d['growth_mb']:.1f} MB  target <= 64 MB  "
-        f"{_verdict(d['growth_mb'], _TARGETS['P-4 MB'])}"
-    )
+    for name, run in d.items():
+        print(
+            f"P-4 {name} ({run['size_mb']:.1f} MB sent): {run['status']}, {run['accepted']} "
+            f"accepted, {run['rejected']} rejected, in {run['seconds']:.1f} s; peak RSS growth "
+            f"{run['growth_mb']:.1f} MB  target <= 64 MB  "
+            f"{_verdict(run['growth_mb'], _TARGETS['P-4 MB'])}"
+        )
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +19,18 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # for `benchmarks.market_data`
 
-TABLE, ARCHIVE, INGEST, REGION = "dev-analytics", "dev-archive", "dev-ingest", "us-east-1"
+from helpers import (  # type: ignore[import-not-found]  # noqa: E402
+    ARCHIVE,
+    INGEST,
+    REGION,
+    TABLE,
+    create_resources,
+)
+
 for name, value in {
     "TABLE_NAME": TABLE,
     "ARCHIVE_BUCKET": ARCHIVE,
+    "INGEST_BUCKET": INGEST,
     "ENVIRONMENT": "dev",
     "AWS_DEFAULT_REGION": REGION,
     "AWS_ACCESS_KEY_ID": "testing",
@@ -33,35 +41,61 @@ for name, value in {
 os.environ.pop("AWS_ENDPOINT_URL", None)
 
 
-def create_resources(ddb: Any, s3: Any) -> None:
-    """The table and buckets as the infrastructure defines them (keys, TTL attribute)."""
-    ddb.create_table(
-        TableName=TABLE,
-        BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-        KeySchema=[
-            {"AttributeName": "pk", "KeyType": "HASH"},
-            {"AttributeName": "sk", "KeyType": "RANGE"},
-        ],
-    )
-    ddb.update_time_to_live(
-        TableName=TABLE, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"}
-    )
-    for bucket in (ARCHIVE, INGEST):
-        s3.create_bucket(Bucket=bucket)
+@pytest.fixture(scope="session")
+def clients() -> dict[str, Any]:
+    """One pair of clients for the session (creating one costs ~0.3 s); moto, imported
+    first, answers them whenever a test's ``mock_aws`` is active."""
+    return {
+        "dynamodb": boto3.client("dynamodb", region_name=REGION),
+        "s3": boto3.client("s3", region_name=REGION),
+    }
 
 
 @pytest.fixture
-def aws() -> Iterator[dict[str, Any]]:
-    """moto-backed table and buckets; yields the test's own clients."""
+def aws(clients: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """moto-backed table and buckets, fresh for each test; yields the clients."""
     with mock_aws():
-        ddb = boto3.client("dynamodb", region_name=REGION)
-        s3 = boto3.client("s3", region_name=REGION)
+        ddb, s3 = clients["dynamodb"], clients["s3"]
         create_resources(ddb, s3)
         yield {"ddb": ddb, "s3": s3}
+
+
+class Clock:
+    """A settable clock for the service (seconds since the epoch)."""
+
+    def __init__(self, now: float = 1_795_185_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def make_runtime(aws: dict[str, Any], clock: Clock) -> Callable[..., Any]:
+    """A runtime over the test's moto clients: ``make_runtime(limits=..., ddb=..., s3=...)``."""
+    from processor.handler import Runtime
+    from processor.settings import Settings
+
+    def make(**overrides: Any) -> Any:
+        limits = overrides.pop("limits", None)
+        settings = Settings.from_env()
+        if limits is not None:
+            settings = Settings(
+                settings.table_name,
+                settings.archive_bucket,
+                settings.ingest_bucket,
+                settings.environment,
+                limits=limits,
+            )
+        options = {"ddb": aws["ddb"], "s3": aws["s3"], "workers": 4, "clock": clock}
+        return Runtime.create(settings, **(options | overrides))
+
+    return make
 
 
 # moto's DynamoDB backend is not thread-safe; make each operation atomic as DynamoDB's are.

@@ -1,18 +1,70 @@
-"""Helpers shared by the processor tests: reading back bars and archives."""
+"""Helpers shared by the processor tests: an independent oracle, reading back bars and archives.
+
+``expected_bars`` knows nothing of the processor: it aggregates plain trade dicts with plain
+``Decimal`` arithmetic, the way the contract states the bars, so a test that compares stored
+bars with it can fail when the processor is wrong.
+"""
 
 from __future__ import annotations
 
 import gzip
 import json
-from decimal import Decimal
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 from typing import Any
 
-TABLE, ARCHIVE, INGEST = "dev-analytics", "dev-archive", "dev-ingest"
+TABLE, ARCHIVE, INGEST, REGION = "dev-analytics", "dev-archive", "dev-ingest", "us-east-1"
+Items = dict[tuple[str, str], dict[str, Any]]
 
 
-def stored_bars(ddb: Any) -> dict[tuple[str, str], dict[str, Any]]:
+def expected_bars(*batches: Iterable[dict[str, Any]]) -> Items:
+    """The bar items of ``batches`` of *valid* trades (epoch-ms timestamps), as the contract
+    defines them: a trade id repeated inside one batch counts once (its first occurrence)."""
+    trades = []
+    for batch in batches:
+        seen: set[str] = set()
+        for trade in batch:
+            if trade["trade_id"] not in seen:
+                seen.add(trade["trade_id"])
+                trades.append(trade)
+    groups: dict[tuple[str, int], list[dict[str, Any]]] = defaultdict(list)
+    for trade in trades:
+        groups[(trade["symbol"].upper(), int(trade["timestamp"]) // 60_000)].append(trade)
+    out: Items = {}
+    with localcontext() as context:
+        context.prec = 200
+        for (symbol, minute), members in groups.items():
+            ordered = sorted(members, key=lambda t: (int(t["timestamp"]), t["trade_id"]))
+            prices = [Decimal(str(t["price"])) for t in members]
+            quantities = [Decimal(str(t["quantity"])) for t in members]
+            volume = sum(quantities, Decimal(0))
+            notional = sum((p * q for p, q in zip(prices, quantities, strict=True)), Decimal(0))
+            label = datetime.fromtimestamp(minute * 60, UTC).strftime("%Y-%m-%dT%H:%MZ")
+            key = (f"SYMBOL#{symbol}", f"BAR#1m#{label}")
+            out[key] = {
+                "pk": key[0],
+                "sk": key[1],
+                "open": Decimal(str(ordered[0]["price"])),
+                "high": max(prices),
+                "low": min(prices),
+                "close": Decimal(str(ordered[-1]["price"])),
+                "volume": volume,
+                "notional": notional,
+                "vwap": (notional / volume).quantize(Decimal("1e-8"), ROUND_HALF_EVEN),
+                "trade_count": Decimal(len(members)),
+                "open_ts": Decimal(int(ordered[0]["timestamp"])),
+                "close_ts": Decimal(int(ordered[-1]["timestamp"])),
+                "open_trade_id": ordered[0]["trade_id"],
+                "close_trade_id": ordered[-1]["trade_id"],
+            }
+    return out
+
+
+def stored_bars(ddb: Any) -> Items:
     """Every bar item, keyed by (pk, sk), numbers as Decimal."""
-    out: dict[tuple[str, str], dict[str, Any]] = {}
+    out: Items = {}
     for page in ddb.get_paginator("scan").paginate(TableName=TABLE):
         for item in page["Items"]:
             if not item["sk"]["S"].startswith("BAR#"):
@@ -24,19 +76,39 @@ def stored_bars(ddb: Any) -> dict[tuple[str, str], dict[str, Any]]:
 
 
 def all_items(ddb: Any) -> list[dict[str, Any]]:
-    return [i for p in ddb.get_paginator("scan").paginate(TableName=TABLE) for i in p["Items"]]
+    items = [i for p in ddb.get_paginator("scan").paginate(TableName=TABLE) for i in p["Items"]]
+    return sorted(items, key=lambda i: (i["pk"]["S"], i["sk"]["S"]))
 
 
-def archive(s3: Any, prefix: str) -> dict[str, list[dict[str, Any]]]:
-    """Archive objects under ``prefix``: key -> decoded JSON lines."""
+def archive_lines(s3: Any, prefix: str = "") -> dict[str, list[bytes]]:
+    """Archive objects under ``prefix``: key -> the raw lines of each gzip JSON Lines object."""
     out = {}
     for obj in s3.list_objects_v2(Bucket=ARCHIVE, Prefix=prefix).get("Contents", []):
-        body = s3.get_object(Bucket=ARCHIVE, Key=obj["Key"])["Body"].read()
-        if obj["Key"].endswith(".gz"):
-            out[obj["Key"]] = [json.loads(line) for line in gzip.decompress(body).splitlines()]
-        else:
-            out[obj["Key"]] = [{"bytes": len(body)}]
+        if obj["Key"].endswith(".jsonl.gz"):
+            body = s3.get_object(Bucket=ARCHIVE, Key=obj["Key"])["Body"].read()
+            out[obj["Key"]] = gzip.decompress(body).splitlines()
     return out
+
+
+def strict_json(line: bytes) -> Any:
+    """``line`` decoded as RFC 8259 JSON: UTF-8, no NaN/Infinity tokens (raises otherwise)."""
+
+    def refuse(token: str) -> Any:
+        raise ValueError(f"{token} is not JSON")
+
+    return json.loads(line.decode("utf-8"), parse_constant=refuse)
+
+
+def archive(s3: Any, prefix: str = "") -> dict[str, list[Any]]:
+    """Archive objects under ``prefix``: key -> decoded lines (strict JSON, or it fails)."""
+    return {
+        key: [strict_json(line) for line in lines]
+        for key, lines in archive_lines(s3, prefix).items()
+    }
+
+
+def archive_keys(s3: Any, prefix: str = "") -> list[str]:
+    return [o["Key"] for o in s3.list_objects_v2(Bucket=ARCHIVE, Prefix=prefix).get("Contents", [])]
 
 
 def s3_event(
@@ -56,27 +128,34 @@ def s3_event(
     }
 
 
-def expected_bars(records: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
-    """The bar items one batch of ``records`` must give, computed by the pure core alone."""
-    from processor.bars import Bar, aggregate
-    from processor.records import RecordError, validate
-    from processor.store import bar_item
+def upload(s3: Any, key: str, body: bytes) -> dict[str, Any]:
+    """Put ``body`` at ``key`` of the ingest bucket; the notification S3 would send for it."""
+    put = s3.put_object(Bucket=INGEST, Key=key, Body=body)
+    return s3_event(key.replace(" ", "+"), etag=put["ETag"], version=put.get("VersionId"))
 
-    trades, seen = [], set()
-    for record in records:
-        try:
-            trade = validate(record)
-        except RecordError:
-            continue
-        if trade.trade_id not in seen:
-            seen.add(trade.trade_id)
-            trades.append(trade)
-    bars: dict[tuple[str, int], Bar] = {}
-    aggregate(trades, bars)
-    out = {}
-    for bar in bars.values():
-        item = bar_item(bar)
-        out[(item["pk"]["S"], item["sk"]["S"])] = {
-            k: Decimal(v["N"]) if "N" in v else v["S"] for k, v in item.items()
-        }
-    return out
+
+def jsonl(records: Iterable[Any]) -> bytes:
+    return "".join(json.dumps(r) + "\n" for r in records).encode()
+
+
+def create_resources(ddb: Any, s3: Any, *, versioned: bool = False) -> None:
+    """The table and buckets as the infrastructure defines them (keys, TTL attribute)."""
+    ddb.create_table(
+        TableName=TABLE,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+        KeySchema=[
+            {"AttributeName": "pk", "KeyType": "HASH"},
+            {"AttributeName": "sk", "KeyType": "RANGE"},
+        ],
+    )
+    ddb.update_time_to_live(
+        TableName=TABLE, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"}
+    )
+    for bucket in (ARCHIVE, INGEST):
+        s3.create_bucket(Bucket=bucket)
+        if versioned:
+            s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})

@@ -10,6 +10,8 @@ import pytest
 
 from platform_core.artifact import build_package_artifact
 
+pytestmark = pytest.mark.unit
+
 ROOT = Path(__file__).resolve().parents[2]
 _EM_X86_64, _EM_AARCH64 = 62, 183
 

@@ -1,10 +1,11 @@
-"""The full handler under moto: both event kinds, redelivery, poison input, archives."""
+"""The real handler under moto: both event kinds, redelivery, poison input, archives, logs."""
 
 from __future__ import annotations
 
 import gzip
 import json
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -14,12 +15,16 @@ from helpers import (  # type: ignore[import-not-found]
     INGEST,
     all_items,
     archive,
+    archive_keys,
     expected_bars,
-    s3_event,
+    jsonl,
     stored_bars,
+    upload,
 )
 
 from benchmarks.market_data import BAD_RECORDS, MarketData, sample_records, write_trades
+
+pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
@@ -30,43 +35,20 @@ def handler(aws):
 
 
 TRADES = list(MarketData(300, symbols=4, seed=3, span_minutes=3))
-_JSONL = "".join(json.dumps(t) + "\n" for t in MarketData(3000, seed=4)).encode()
+_JSONL = jsonl(MarketData(3000, seed=4))
 TRUNCATED = gzip.compress(_JSONL, mtime=0)[: len(gzip.compress(_JSONL, mtime=0)) // 2]
-
-
-def put(s3, key: str, body: bytes):
-    s3.put_object(Bucket=INGEST, Key=key, Body=body)
-    etag = s3.head_object(Bucket=INGEST, Key=key)["ETag"]
-    return s3_event(key.replace(" ", "+"), etag=etag)
 
 
 def test_direct_invocation_stores_exact_bars(aws, handler):
     trades = [
-        {
-            "trade_id": "b",
-            "symbol": "aapl",
-            "price": "10.10",
-            "quantity": 3,
-            "timestamp": 1795185000000,
-        },
-        {
-            "trade_id": "a",
-            "symbol": "AAPL",
-            "price": 10.30,
-            "quantity": "1.5",
-            "timestamp": 1795185000000,
-        },
-        {
-            "trade_id": "c",
-            "symbol": "AAPL",
-            "price": 9.9,
-            "quantity": 2,
-            "timestamp": 1795185059999,
-        },
+        {"trade_id": "b", "symbol": "aapl", "price": "10.10", "quantity": 3, "timestamp": 1795185000000},
+        {"trade_id": "a", "symbol": "AAPL", "price": 10.30, "quantity": "1.5", "timestamp": 1795185000000},
+        {"trade_id": "c", "symbol": "AAPL", "price": 9.9, "quantity": 2, "timestamp": 1795185059999},
         {"trade_id": "d", "symbol": "AAPL", "price": 11, "quantity": 1, "timestamp": 1795185060000},
-    ]
+    ]  # fmt: skip
     response = handler({"trades": trades, "batch_id": "b-1"}, None)
     assert response["accepted"] == 4 and response["rejected"] == []
+    assert response["status"] == "applied" and response["bars_total"] == 2
     bars = stored_bars(aws["ddb"])
     bar = bars[("SYMBOL#AAPL", "BAR#1m#2026-11-20T14:30Z")]
     assert (bar["open"], bar["high"], bar["low"], bar["close"]) == (
@@ -79,51 +61,29 @@ def test_direct_invocation_stores_exact_bars(aws, handler):
     assert bar["vwap"] == Decimal("10.08461538") and bar["trade_count"] == 3
     assert (bar["open_ts"], bar["close_ts"]) == (1795185000000, 1795185059999)
     assert "expires_at" not in bar
-    assert len(bars) == 2 and [b["minute"] for b in response["bars"]] == [
-        "2026-11-20T14:30Z",
-        "2026-11-20T14:31Z",
-    ]
+    assert bars == expected_bars(trades)
+    assert [b["minute"] for b in response["bars"]] == ["2026-11-20T14:30Z", "2026-11-20T14:31Z"]
     raw = archive(aws["s3"], "raw/")
     (key,) = raw
     assert key.startswith("raw/dt=") and "/hour=" in key and key.endswith("/b-1.jsonl.gz")
-    assert [line["trade_id"] for line in raw[key]] == ["b", "a", "c", "d"]
+    assert raw[key] == trades  # each accepted record, as received
     assert aws["s3"].list_objects_v2(Bucket=INGEST).get("KeyCount", 0) == 0
 
 
 def test_single_trade_form(aws, handler):
     response = handler({"trade_data": TRADES[0]}, None)
     assert response["accepted"] == 1 and len(response["bars"]) == 1
+    assert stored_bars(aws["ddb"]) == expected_bars(TRADES[:1])
 
 
 def test_same_batch_twice_changes_nothing(aws, handler):
     event = {"trades": TRADES}
     first = handler(event, None)
-    before, archived = all_items(aws["ddb"]), archive(aws["s3"], "")
+    before, archived = all_items(aws["ddb"]), archive(aws["s3"])
     second = handler(json.loads(json.dumps(event)), None)
-    assert all_items(aws["ddb"]) == before and archive(aws["s3"], "") == archived
+    assert all_items(aws["ddb"]) == before and archive(aws["s3"]) == archived
     assert first["bars"] == second["bars"] and first["batch_id"] == second["batch_id"]
-
-
-def test_crash_after_some_bars_is_completed_once(aws, handler, monkeypatch):
-    from processor.handler import RUNTIME
-
-    store = RUNTIME.store
-    original, calls = store._apply_group, []
-
-    def crash_after_three(*args: Any) -> Any:
-        calls.append(args)
-        if len(calls) > 3:
-            raise RuntimeError("container killed")
-        return original(*args)
-
-    monkeypatch.setattr(store, "_apply_group", crash_after_three)
-    with pytest.raises(RuntimeError):
-        handler({"trades": TRADES[:150], "batch_id": "x"}, None)
-    monkeypatch.setattr(store, "_apply_group", original)
-    assert 0 < len(stored_bars(aws["ddb"])) < len(expected_bars(TRADES[:150]))
-    handler({"trades": TRADES[:150], "batch_id": "x"}, None)  # Lambda's retry
-    handler({"trades": TRADES[:150], "batch_id": "x"}, None)  # and a stray duplicate
-    handler({"trades": TRADES[150:], "batch_id": "y"}, None)
+    assert second["status"] == "duplicate" and "duplicate of batch" in second["message"]
     assert stored_bars(aws["ddb"]) == expected_bars(TRADES)
 
 
@@ -131,36 +91,40 @@ def test_reused_batch_id_with_other_trades_is_refused(aws, handler):
     handler({"trades": TRADES[:10], "batch_id": "dup"}, None)
     before = stored_bars(aws["ddb"])
     response = handler({"trades": TRADES[10:20], "batch_id": "dup"}, None)
-    assert response["accepted"] == 0
+    assert response["accepted"] == 0 and response["status"] == "conflict"
     assert "already used for different trades" in response["rejected"][0]["reason"]
-    assert stored_bars(aws["ddb"]) == before
-    assert any(".conflict-" in key for key in archive(aws["s3"], "rejected/"))
+    assert stored_bars(aws["ddb"]) == before == expected_bars(TRADES[:10])
+    (conflict,) = [k for k in archive_keys(aws["s3"], "rejected/") if ".conflict-" in k]
+    assert [r["trade_id"] for r in archive(aws["s3"], conflict)[conflict]] == [
+        t["trade_id"] for t in TRADES[10:20]
+    ]
 
 
 @pytest.mark.parametrize("fmt", ["jsonl", "json", "trades", "csv"])
 def test_s3_object_every_format(aws, handler, fmt, tmp_path):
     path = write_trades(tmp_path / "f", TRADES, fmt, compress=True)
-    event = put(aws["s3"], f"incoming/2026 11/{fmt}.data.gz", path.read_bytes())
+    event = upload(aws["s3"], f"incoming/2026 11/{fmt}.data.gz", path.read_bytes())
     (result,) = handler(event, None)["batches"]
     assert result["accepted"] == len(TRADES) and result["rejected"] == []
-    direct = {b["minute"] + b["symbol"]: b for b in result["bars"]}
-    assert sum(b["trade_count"] for b in direct.values()) == len(TRADES)
+    assert result["batch_id"].startswith("s3-") and result["status"] == "applied"
+    assert stored_bars(aws["ddb"]) == expected_bars(TRADES)
 
 
 def test_same_s3_event_twice_changes_nothing(aws, handler, tmp_path):
     path = write_trades(tmp_path / "f", sample_records(100, 3), "jsonl")
-    event = put(aws["s3"], "incoming/sample.jsonl", path.read_bytes())
+    event = upload(aws["s3"], "incoming/sample.jsonl", path.read_bytes())
     first = handler(event, None)["batches"][0]
-    before, archived = all_items(aws["ddb"]), archive(aws["s3"], "")
+    before, archived = all_items(aws["ddb"]), archive(aws["s3"])
     second = handler(event, None)["batches"][0]
-    assert all_items(aws["ddb"]) == before and archive(aws["s3"], "") == archived
+    assert all_items(aws["ddb"]) == before and archive(aws["s3"]) == archived
     assert second["bars"] == first["bars"] and first["accepted"] == 100
-    assert first["rejected_total"] == len(BAD_RECORDS)
+    assert first["rejected_total"] == len(BAD_RECORDS) and second["status"] == "duplicate"
 
 
 def test_sample_with_bad_records_reports_and_archives_each(aws, handler, tmp_path):
-    path = write_trades(tmp_path / "f", sample_records(50, 2), "jsonl")
-    result = handler(put(aws["s3"], "incoming/s.jsonl", path.read_bytes()), None)["batches"][0]
+    records = sample_records(50, 2)
+    path = write_trades(tmp_path / "f", records, "jsonl")
+    result = handler(upload(aws["s3"], "incoming/s.jsonl", path.read_bytes()), None)["batches"][0]
     reasons = {r["trade_id"]: r["reason"] for r in result["rejected"]}
     assert reasons["bad-nan"] == "price: 'NaN' is not a finite number > 0"
     assert reasons["bad-neg"] == "price: '-1.5' is not a finite number > 0"
@@ -170,9 +134,10 @@ def test_sample_with_bad_records_reports_and_archives_each(aws, handler, tmp_pat
     assert reasons[None].startswith("missing field(s) trade_id")
     (lines,) = archive(aws["s3"], "rejected/").values()
     assert {line["trade_id"] for line in lines} == set(reasons)
-    assert all(line["record"] and line["reason"] for line in lines)
+    assert [line["record"] for line in lines] == [r for r in records if r in BAD_RECORDS]
     (raw,) = archive(aws["s3"], "raw/").values()
-    assert len(raw) + len(lines) == 50 + len(BAD_RECORDS)
+    assert raw == [r for r in records if r not in BAD_RECORDS]
+    assert stored_bars(aws["ddb"]) == expected_bars(raw)
 
 
 @pytest.mark.parametrize(
@@ -180,37 +145,48 @@ def test_sample_with_bad_records_reports_and_archives_each(aws, handler, tmp_pat
     [
         ("trunc.jsonl.gz", TRUNCATED, "gzip stream is broken"),
         ("cols.csv", b"trade_id,symbol,price\nt,AAPL,1\n", "lacks column(s) quantity, timestamp"),
-        ("arr.json", b'[{"trade_id": "a", "symbol": "X", ', "malformed JSON"),
+        ("arr.json", b'[{"trade_id": "a", "symbol": "X", ', "malformed JSON document"),
         ("junk.bin", bytes(range(256)) * 24_576, "unrecognised format"),
     ],
     ids=["truncated-gzip", "csv-missing-columns", "malformed-json", "6mb-of-junk"],
 )
 def test_poison_objects_apply_nothing_and_keep_the_source(aws, handler, name, body, reason):
-    result = handler(put(aws["s3"], f"incoming/{name}", body), None)["batches"][0]
+    result = handler(upload(aws["s3"], f"incoming/{name}", body), None)["batches"][0]
     assert result["accepted"] == 0 and reason in result["rejected"][0]["reason"]
+    assert result["status"] == "rejected"
     assert stored_bars(aws["ddb"]) == {}
-    rejected = archive(aws["s3"], "rejected/")
-    copies = [k for k in rejected if k.endswith(".source")]
+    copies = [k for k in archive_keys(aws["s3"], "rejected/") if k.endswith(".source")]
     assert len(copies) == 1
-    copy = aws["s3"].get_object(Bucket=ARCHIVE, Key=copies[0])["Body"].read()
-    assert copy == body
-    (lines,) = [v for k, v in rejected.items() if k.endswith(".jsonl.gz")]
-    assert reason in lines[0]["reason"]
+    assert aws["s3"].get_object(Bucket=ARCHIVE, Key=copies[0])["Body"].read() == body
+    (lines,) = archive(aws["s3"], "rejected/").values()
+    assert (
+        reason in lines[0]["reason"] and "nothing from this input was applied" in lines[0]["reason"]
+    )
 
 
 def test_six_megabytes_of_junk_lines_are_each_rejected(aws, handler):
     junk = (b'{"junk": ' + b"x" * 90 + b"\n") * 60_000
-    result = handler(put(aws["s3"], "incoming/junk.jsonl", junk), None)["batches"][0]
+    result = handler(upload(aws["s3"], "incoming/junk.jsonl", junk), None)["batches"][0]
     assert result["accepted"] == 0 and result["rejected_total"] == 60_000
     assert len(result["rejected"]) == 1000
     (lines,) = archive(aws["s3"], "rejected/").values()
     assert len(lines) == 60_000 and lines[-1]["index"] == 59_999
 
 
-def test_direct_junk_event_is_reported(aws, handler):
-    response = handler({"trades": "x" * 6_000_000}, None)
-    assert response["accepted"] == 0
+def test_direct_event_with_trades_not_a_list_is_rejected_whole_and_kept(aws, handler):
+    response = handler({"trades": "x" * 1000, "note": 1}, None)
+    assert response["accepted"] == 0 and response["status"] == "rejected"
     assert "'trades' is str" in response["rejected"][0]["reason"]
+    (source,) = [k for k in archive_keys(aws["s3"], "rejected/") if ".source." in k]
+    assert archive(aws["s3"], source)[source] == [{"trades": "x" * 1000, "note": 1}]
+
+
+def test_unusable_event_is_refused_without_writes(aws, handler):
+    events: list[Any] = [[1], {"hello": 1}, {"Records": []}, "text"]
+    for event in events:
+        response = handler(event, None)
+        assert response["status"] == "refused" and response["batch_id"] is None
+    assert all_items(aws["ddb"]) == [] and archive_keys(aws["s3"]) == []
 
 
 def test_transient_aws_error_raises_for_retry(aws, handler, monkeypatch):
@@ -219,12 +195,26 @@ def test_transient_aws_error_raises_for_retry(aws, handler, monkeypatch):
     def boom(**_: Any) -> None:
         raise ClientError({"Error": {"Code": "InternalServerError", "Message": "x"}}, "PutItem")
 
-    monkeypatch.setattr(RUNTIME.store._ddb, "put_item", boom)
+    store: Any = RUNTIME.service._store
+    monkeypatch.setattr(store._ddb, "put_item", boom)
     with pytest.raises(ClientError):
         handler({"trades": TRADES[:5]}, None)
 
 
-def test_logs_are_json_with_the_batch_id(aws, handler, capsys):
-    handler({"trades": TRADES[:5], "batch_id": "log-me"}, None)
+def test_every_log_line_carries_the_request_id_and_cold_start_flag(aws, capsys):
+    import importlib
+
+    import processor.handler
+
+    module = importlib.reload(processor.handler)  # a fresh container: the next call is cold
+    first = SimpleNamespace(aws_request_id="req-1")
+    second = SimpleNamespace(aws_request_id="req-2")
+    module.handler({"trades": TRADES[:5], "batch_id": "log-me"}, first)
+    module.handler({"Records": [{"eventName": "ObjectRemoved:Delete"}]}, second)
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert lines and all("request_id" in e and "cold_start" in e for e in lines)
+    assert {(e["request_id"], e["cold_start"]) for e in lines} == {
+        ("req-1", True),
+        ("req-2", False),
+    }
     assert any(e["batch_id"] == "log-me" and e["accepted"] == 5 for e in lines)

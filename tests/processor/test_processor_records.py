@@ -1,4 +1,4 @@
-"""Every rejection reason of a single record, on both the typed and the generic path."""
+"""Every verdict of one record: reasons, the exact bounds, text hygiene, and the bulk check."""
 
 from __future__ import annotations
 
@@ -7,8 +7,12 @@ from typing import Any
 
 import msgspec
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from processor.records import RecordError, Trade, WireTrade, all_valid, finish, validate
+from processor.records import RecordError, Trade, all_valid, validate
+
+pytestmark = pytest.mark.unit
 
 GOOD = {
     "trade_id": "t1",
@@ -22,36 +26,25 @@ GOOD = {
 
 
 def verdict(record: Any) -> Trade | str:
-    """The generic validator's verdict, checked against the typed fast path when it applies."""
+    """The validator's verdict, checked against the bulk path whenever that path applies."""
     try:
         slow: Trade | str = validate(record)
     except RecordError as err:
         slow = err.reason
-    try:
-        wire = msgspec.convert(record, WireTrade)
-    except msgspec.ValidationError:
-        return slow
-    try:
-        fast: Trade | str = finish(wire)
-    except RecordError as err:
-        fast = err.reason
-    assert isinstance(fast, str) == isinstance(slow, str)
-    if not isinstance(fast, str):
-        assert fast == slow
     check_bulk_path(record, slow)
     return slow
 
 
 def check_bulk_path(record: Any, slow: Trade | str) -> None:
-    """The bulk path (decode straight into ``Trade``, then ``all_valid``) only ever accepts
-    what the precise path accepts, unchanged; anything else it leaves to the precise path."""
+    """The bulk path (straight into ``Trade``, then ``all_valid``) only ever accepts what the
+    precise path accepts, unchanged; anything else it leaves to the precise path."""
     try:
         trade = msgspec.convert(record, Trade)
     except msgspec.ValidationError:
         return
     if all_valid([trade]):
         assert trade == slow
-        assert msgspec.json.encode(trade) == msgspec.json.encode(slow)  # same archive line
+        assert msgspec.json.encode(trade) == msgspec.json.encode(slow)
 
 
 def test_valid_record_is_normalised():
@@ -64,12 +57,46 @@ def test_valid_record_is_normalised():
     [
         ("2026-11-20T14:30:00.123Z", 1795185000123),
         ("2026-11-20T15:30:00.123+01:00", 1795185000123),
+        ("2026-11-20T14:30:00.1239Z", 1795185000123),  # sub-millisecond: dropped
         ("1795185000123", 1795185000123),
+        (" 1795185000123 ", 1795185000123),
+        ("00001795185000123", 1795185000123),
         (1795185000123.0, 1795185000123),
+        (Decimal("1795185000123.000"), 1795185000123),
     ],
 )
-def test_timestamp_forms(timestamp, ms):
-    assert verdict(GOOD | {"timestamp": timestamp}).timestamp == ms  # type: ignore[union-attr]
+def test_timestamp_forms_give_whole_milliseconds(timestamp, ms):
+    trade = verdict(GOOD | {"timestamp": timestamp})
+    assert isinstance(trade, Trade) and trade.timestamp == ms
+    assert type(trade.timestamp) is int  # never a float, from any form
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"trade_id": "x" * 128}, "x" * 128),
+        ({"trade_id": "é" * 128}, "é" * 128),
+        ({"timestamp": 0}, 0),
+        ({"timestamp": "1970-01-01T00:00:00Z"}, 0),
+        ({"timestamp": 253_402_300_799_999}, 253_402_300_799_999),
+        ({"price": "9999999999.99999999"}, Decimal("9999999999.99999999")),
+        ({"price": "0.00000001"}, Decimal("0.00000001")),
+        ({"quantity": "9999999999.99999999"}, Decimal("9999999999.99999999")),
+        ({"symbol": "A"}, "A"),
+        ({"symbol": "ABCDEFGHIJKLMNOP"}, "ABCDEFGHIJKLMNOP"),
+    ],
+)
+def test_values_at_the_exact_bounds_are_accepted(change, expected):
+    trade = verdict(GOOD | change)
+    assert isinstance(trade, Trade)
+    (name,) = change
+    assert getattr(trade, name) == expected
+
+
+def test_extra_zeros_are_trimmed_to_the_scale():
+    trade = verdict(GOOD | {"price": "1.000000000", "quantity": "2.5000000000000"})
+    assert isinstance(trade, Trade)
+    assert str(trade.price) == "1.00000000" and str(trade.quantity) == "2.50000000"
 
 
 def test_float_price_is_kept_as_written():
@@ -80,37 +107,77 @@ def test_empty_side_is_absent():
     assert verdict(GOOD | {"side": ""}).side is None  # type: ignore[union-attr]
 
 
+NOT_A_NUMBER = "is not a number; allowed: a JSON number or a numeric string of ASCII digits"
+
+
 @pytest.mark.parametrize(
     ("change", "reason"),
     [
         ({"price": "NaN"}, "price: 'NaN' is not a finite number > 0"),
-        ({"price": "Infinity"}, "price: 'Infinity' is not a finite number > 0"),
+        ({"price": "nan"}, "price: 'nan' is not a finite number > 0"),
+        ({"price": "-Infinity"}, "price: '-Infinity' is not a finite number > 0"),
+        ({"price": "inf"}, "price: 'inf' is not a finite number > 0"),
+        ({"price": "sNaN"}, "price: 'sNaN' is not a finite number > 0"),
+        ({"price": float("nan")}, "price: 'nan' is not a finite number > 0"),
+        ({"price": float("inf")}, "price: 'inf' is not a finite number > 0"),
+        ({"price": Decimal("Infinity")}, "price: 'Infinity' is not a finite number > 0"),
         ({"price": -1.5}, "price: '-1.5' is not a finite number > 0"),
+        ({"price": "-0"}, "price: '-0' is not a finite number > 0"),
         ({"price": 0}, "price: '0' is not a finite number > 0"),
-        ({"price": "abc"}, "price: 'abc' is not a finite number > 0"),
-        ({"price": True}, "price: True is not a number"),
-        ({"price": [1]}, "price: [1] is not a number"),
-        ({"price": "1e12"}, "price: '1e12' is out of range; allowed: below 1e10 with at most 8"),
+        ({"price": "abc"}, f"price: 'abc' {NOT_A_NUMBER}"),
+        ({"price": "\uff11\uff12"}, f"price: '\uff11\uff12' {NOT_A_NUMBER}"),
+        ({"price": "\u0661\u0662"}, f"price: '\u0661\u0662' {NOT_A_NUMBER}"),
+        ({"price": "1_000"}, f"price: '1_000' {NOT_A_NUMBER}"),
+        ({"price": "1e999999999999999999"}, "price: '1e999999999999999999' is out of range"),
+        ({"price": True}, f"price: True {NOT_A_NUMBER}"),
+        ({"price": [1]}, f"price: a list {NOT_A_NUMBER}"),
+        ({"price": {"v": 1}}, f"price: an object {NOT_A_NUMBER}"),
+        ({"price": "1e10"}, "price: '1e10' is out of range; allowed: below 1e10 with at most 8"),
+        ({"price": 10**400}, "price: <an integer of 1329 bits> is out of range"),
+        ({"price": "1" * 5000}, "is out of range"),
         ({"price": "0.000000001"}, "price: '0.000000001' is out of range"),
+        ({"price": "0." + "1" * 100_000}, "is out of range"),
         ({"quantity": 0}, "quantity: '0' is not a finite number > 0"),
         ({"quantity": "-3"}, "quantity: '-3' is not a finite number > 0"),
+        ({"quantity": "\uff11"}, f"quantity: '\uff11' {NOT_A_NUMBER}"),
         ({"timestamp": "2026-11-20T14:31:00"}, "timestamp: '2026-11-20T14:31:00' has no zone"),
+        ({"timestamp": "yesterday"}, "timestamp: 'yesterday' is neither epoch milliseconds nor"),
         (
-            {"timestamp": "yesterday"},
-            "timestamp: 'yesterday' is neither epoch milliseconds nor ISO",
+            {"timestamp": "\uff12\uff10\uff12\uff16-11-20T14:31:00Z"},
+            "is not ASCII; allowed: epoch milliseconds",
+        ),
+        (
+            {
+                "timestamp": "\uff11\uff17\uff19\uff15\uff11\uff18\uff15\uff10\uff10\uff10\uff11\uff12\uff13"
+            },
+            "is not ASCII",
         ),
         ({"timestamp": 1.5}, "timestamp: '1.5' is not epoch milliseconds (an integer)"),
+        ({"timestamp": float("inf")}, "timestamp: 'inf' is not epoch milliseconds"),
+        ({"timestamp": float("nan")}, "timestamp: 'nan' is not epoch milliseconds"),
+        ({"timestamp": Decimal("Infinity")}, "timestamp: 'Infinity' is not epoch milliseconds"),
+        ({"timestamp": Decimal("1e400")}, "timestamp: '1E+400' is out of range"),
+        ({"timestamp": Decimal("1e999999999")}, "timestamp: '1E+999999999' is out of range"),
+        ({"timestamp": "9" * 5000}, "is out of range; allowed: 1970-01-01 to 9999-12-31 UTC"),
+        ({"timestamp": 10**5000}, "timestamp: <an integer of 16610 bits> is out of range"),
         ({"timestamp": True}, "timestamp: True is not epoch milliseconds"),
         ({"timestamp": -1}, "timestamp: '-1' is out of range"),
+        ({"timestamp": 253_402_300_800_000}, "timestamp: '253402300800000' is out of range"),
+        ({"timestamp": "1969-12-31T23:59:59.999Z"}, "is out of range"),
         ({"symbol": "AA$PL"}, "symbol: 'AA$PL' is invalid; allowed: 1-16 characters"),
         ({"symbol": "1ABC"}, "symbol: '1ABC' is invalid"),
         ({"symbol": "A" * 17}, "is invalid; allowed: 1-16 characters"),
+        ({"symbol": "ÄPPLE"}, "symbol: 'ÄPPLE' is invalid"),
         ({"symbol": ""}, "symbol: '' is invalid"),
         ({"symbol": 5}, "symbol: '5' is invalid"),
         ({"trade_id": ""}, "trade_id: '' is not a non-empty string of at most 128 characters"),
         ({"trade_id": "x" * 129}, "is not a non-empty string of at most 128 characters"),
         ({"trade_id": 7}, "trade_id: '7' is not a non-empty string"),
+        ({"trade_id": "a\udc80b"}, "is not valid Unicode (a lone surrogate or a byte that is"),
+        ({"trade_id": "\ud800"}, "is not valid Unicode"),
         ({"side": "short"}, "side: 'short' is invalid; allowed: 'buy', 'sell' or absent"),
+        ({"side": "BUY"}, "side: 'BUY' is invalid"),
+        ({"side": ["buy"]}, "side: a list is invalid"),
         ({"price": None}, "missing field(s) price; required: trade_id, symbol, price, quantity"),
     ],
 )
@@ -128,8 +195,9 @@ def test_missing_fields_are_all_named():
     )
 
 
-def test_non_object_record():
-    assert "is not an object" in str(verdict([1, 2]))
+@pytest.mark.parametrize("record", [[1, 2], "text", 5, None, True])
+def test_non_object_record(record):
+    assert "is not an object" in str(verdict(record))
 
 
 @pytest.mark.parametrize(
@@ -148,6 +216,7 @@ def test_non_object_record():
         ({"price": "-0"}, False),
         ({"quantity": "1e10"}, False),
         ({"price": "0.000000001"}, False),
+        ({"price": "0." + "1" * 10_000}, False),
     ],
 )
 def test_bulk_check_accepts_only_canonical_valid_trades(change, bulk):
@@ -164,8 +233,10 @@ def test_bulk_check_accepts_only_canonical_valid_trades(change, bulk):
 def test_bulk_check_looks_at_every_trade():
     good = msgspec.convert(GOOD | {"symbol": "AAPL"}, Trade)
     bad = msgspec.convert(GOOD | {"price": "NaN", "trade_id": "t2"}, Trade)
+    small = msgspec.convert(GOOD | {"quantity": "0.000000001", "trade_id": "t3"}, Trade)
     assert all_valid([good] * 50)
     assert not all_valid([good] * 25 + [bad] + [good] * 24)
+    assert not all_valid([good] * 25 + [small] + [good] * 24)
     assert all_valid([])
 
 
@@ -177,3 +248,44 @@ def test_bulk_check_looks_at_every_trade():
 def test_trade_constraints_refuse_while_decoding(change):
     with pytest.raises(msgspec.ValidationError):
         msgspec.convert(GOOD | change, Trade)
+
+
+_numbers = st.one_of(
+    st.decimals(allow_nan=True, allow_infinity=True),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.integers(),
+    st.text(max_size=12),
+    st.from_regex(r"-?[0-9]{0,12}(\.[0-9]{0,12})?([eE][-+]?[0-9]{1,3})?", fullmatch=True),
+)
+
+
+@given(
+    price=_numbers,
+    quantity=_numbers,
+    timestamp=st.one_of(_numbers, st.datetimes().map(lambda d: d.isoformat())),
+    symbol=st.one_of(
+        st.text(max_size=18), st.from_regex(r"[A-Za-z][A-Za-z0-9.-]{0,16}", fullmatch=True)
+    ),
+    trade_id=st.text(max_size=130),
+    side=st.sampled_from([None, "", "buy", "sell", "BUY", 1]),
+)
+@settings(max_examples=300, deadline=None)
+def test_any_field_values_give_a_verdict_never_an_exception(
+    price, quantity, timestamp, symbol, trade_id, side
+):
+    record = {
+        "trade_id": trade_id,
+        "symbol": symbol,
+        "price": price,
+        "quantity": quantity,
+        "timestamp": timestamp,
+        "side": side,
+    }
+    result = verdict(record)  # RecordError is the only exception validate may raise
+    if isinstance(result, Trade):
+        assert Decimal(0) < result.price < Decimal(10) ** 10
+        assert Decimal(0) < result.quantity < Decimal(10) ** 10
+        assert result.price.as_tuple().exponent >= -8  # type: ignore[operator]
+        assert result.quantity.as_tuple().exponent >= -8  # type: ignore[operator]
+        assert 0 <= result.timestamp <= 253_402_300_799_999
+        assert result.symbol.isascii() and result.symbol == symbol.upper()

@@ -240,7 +240,8 @@ def test_function_gets_the_endpoint_and_the_secret_arn(with_database, env):
     assert variables["DATABASE_ENDPOINT"] == state["endpoint"]
     assert variables["DATABASE_SECRET_ARN"] == state["masterUserSecrets"][0]["secretArn"]
     assert set(variables) == {
-        "TABLE_NAME", "ARCHIVE_BUCKET", "ENVIRONMENT", "DATABASE_ENDPOINT", "DATABASE_SECRET_ARN",
+        "TABLE_NAME", "ARCHIVE_BUCKET", "INGEST_BUCKET", "ENVIRONMENT", "DATABASE_ENDPOINT",
+        "DATABASE_SECRET_ARN",
     }  # fmt: skip
 
 

@@ -70,6 +70,7 @@ def test_function_environment_names_its_own_table_and_archive(rendered_stacks, e
     assert variables == {
         "TABLE_NAME": f"{env}-trading-analytics-us-east-1",
         "ARCHIVE_BUCKET": f"{ORG}-{env}-trading-archive-us-east-1",
+        "INGEST_BUCKET": f"{ORG}-{env}-trading-ingest-us-east-1",
         "ENVIRONMENT": env,
     }
 

@@ -17,6 +17,7 @@ from processor.contract import (
     ENV_DATABASE_ENDPOINT,
     ENV_DATABASE_SECRET_ARN,
     ENV_ENVIRONMENT,
+    ENV_INGEST_BUCKET,
     ENV_TABLE_NAME,
     FAILURE_QUEUE_RETENTION_S,
     HANDLER,
@@ -137,6 +138,7 @@ class Processor(PlatformComponent):
         variables: dict[str, pulumi.Input[str]] = {
             ENV_TABLE_NAME: args.table_name,
             ENV_ARCHIVE_BUCKET: args.archive_bucket_name,
+            ENV_INGEST_BUCKET: args.ingest_bucket.id,
             ENV_ENVIRONMENT: args.environment,
         }
         if args.database is not None:

@@ -1,30 +1,39 @@
-"""S3 adapter: read the ingest object, write gzip JSON Lines to the archive bucket only."""
+"""S3 adapters: read the notified ingest object; write gzip JSON Lines to the archive bucket."""
 
 from __future__ import annotations
 
 import contextlib
 import tempfile
 import zlib
+from collections.abc import Iterator
 from concurrent.futures import Executor, Future
 from datetime import UTC, datetime
 from typing import IO, TYPE_CHECKING, Any, Final
+from urllib.parse import quote
 
-from processor.decode import ByteStream, ObjectRef
+from botocore.exceptions import ClientError
+
+from processor.decode import ByteStream
+from processor.errors import ObjectGoneError
+from processor.events import ObjectRef
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
-__all__ = ["ArchiveWriter", "GzipSpool", "archive_key", "open_object"]
+__all__ = ["GzipSpool", "S3Archive", "S3Objects", "archive_key"]
 
 #: gzip level 1: ~3x faster than the default for ~30% more bytes; archives are cold data.
 _LEVEL: Final = 1
 _SPOOL_IN_MEMORY: Final = 8 << 20
+_READ_BYTES: Final = 1 << 20
+#: What S3 answers when the notified version is gone (deleted, or overwritten: ETag differs).
+_GONE: Final = frozenset({"NoSuchKey", "NoSuchVersion", "PreconditionFailed", "404", "412"})
 
 
 def archive_key(prefix: str, received_at_ms: int, batch_id: str, suffix: str = ".jsonl.gz") -> str:
     """``raw/dt=YYYY-MM-DD/hour=HH/<batch id>.jsonl.gz`` (partitioned by first receipt)."""
     moment = datetime.fromtimestamp(received_at_ms / 1000, tz=UTC)
-    return f"{prefix}/dt={moment:%Y-%m-%d}/hour={moment:%H}/{batch_id}{suffix}"
+    return f"{prefix.rstrip('/')}/dt={moment:%Y-%m-%d}/hour={moment:%H}/{batch_id}{suffix}"
 
 
 class GzipSpool:
@@ -37,8 +46,7 @@ class GzipSpool:
     compressing one block overlaps with decoding the next on the caller's thread. A write
     first waits for the previous block, which keeps the order and at most one block in
     flight (memory stays flat); the bytes are the same either way. Only ``compress`` runs
-    there: the spool file grows on the caller's thread, in the caller's malloc arena
-    (growing it from the pool thread cost P-4 ~4 MB of peak RSS).
+    there: the spool file grows on the caller's thread, in the caller's malloc arena.
     """
 
     def __init__(self, executor: Executor | None = None) -> None:
@@ -71,6 +79,17 @@ class GzipSpool:
         self._file.seek(0)
         return self._file
 
+    def lines(self) -> Iterator[bytes]:
+        """The lines written so far, decompressed again (after ``finish``; rarely needed)."""
+        decompressor = zlib.decompressobj(31)
+        pending = b""
+        while block := self._file.read(_READ_BYTES):
+            pending += decompressor.decompress(block)
+            *complete, pending = pending.split(b"\n")
+            yield from complete
+        if pending:
+            yield pending
+
     def close(self) -> None:
         # Called on the way out of a failure too: let a block in flight end first (its own
         # error, if any, is not the one to report) so it never writes to a closed file.
@@ -79,37 +98,47 @@ class GzipSpool:
         self._file.close()
 
 
-class ArchiveWriter:
+class S3Archive:
     """Puts objects into the archive bucket, and nowhere else."""
 
     def __init__(self, s3: S3Client, bucket: str) -> None:
         self._s3, self._bucket = s3, bucket
 
-    def put(self, key: str, spool: GzipSpool) -> str:
-        body = spool.finish()
+    def put(self, key: str, body: IO[bytes], source: str) -> None:
         self._s3.put_object(
             Bucket=self._bucket,
             Key=key,
             Body=body,
             ContentType="application/x-ndjson",
+            Metadata={"source": quote(source, safe="/:")},  # S3 metadata is ASCII
         )
-        return key
 
-    def copy_source(self, ref: ObjectRef, key: str) -> str:
-        """Keep a malformed input object next to its reasons (server-side copy)."""
+    def copy_source(self, ref: ObjectRef, key: str) -> None:
+        """Keep an input object that could not be read whole next to its reason."""
         source: dict[str, str] = {"Bucket": ref.bucket, "Key": ref.key}
         if ref.version_id:
             source["VersionId"] = ref.version_id
         self._s3.copy_object(Bucket=self._bucket, Key=key, CopySource=source)  # type: ignore[arg-type]
-        return key
 
 
-def open_object(s3: S3Client, ref: ObjectRef) -> ByteStream:
-    """Stream exactly the notified version (by VersionId, or guarded by its ETag)."""
-    args: dict[str, Any] = {"Bucket": ref.bucket, "Key": ref.key}
-    if ref.version_id:
-        args["VersionId"] = ref.version_id
-    elif ref.etag:
-        args["IfMatch"] = ref.etag
-    body: ByteStream = s3.get_object(**args)["Body"]
-    return body
+class S3Objects:
+    """Reads the ingest objects that notifications announce."""
+
+    def __init__(self, s3: S3Client) -> None:
+        self._s3 = s3
+
+    def open(self, ref: ObjectRef) -> ByteStream:
+        """Stream exactly the notified version (by VersionId, or guarded by its ETag)."""
+        args: dict[str, Any] = {"Bucket": ref.bucket, "Key": ref.key}
+        if ref.version_id:
+            args["VersionId"] = ref.version_id
+        else:
+            args["IfMatch"] = ref.etag
+        try:
+            body: ByteStream = self._s3.get_object(**args)["Body"]
+        except ClientError as err:
+            code = str(err.response.get("Error", {}).get("Code", ""))
+            if code in _GONE:
+                raise ObjectGoneError(f"{ref.uri}: {code}") from None
+            raise
+        return body

@@ -1,33 +1,47 @@
-"""One-minute bars: exact aggregation of trades and the merge of two partial bars.
+"""One-minute bars: exact aggregation of trades, the merge of two partial bars, their limits.
 
 Every field is a commutative, associative fold (sums, min/max, and open/close picked by the
 smallest/largest ``(timestamp, trade_id)``), so any split of the trades into batches, merged
-in any order, gives the same bar. ``aggregate`` relies on exactly that: it reduces each
-chunk's trades per bar with C-level builtins and merges the partial bars.
+in any order, gives the same bar.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Context, Decimal, Inexact, localcontext
-from functools import lru_cache, reduce
-from operator import add, attrgetter, mul
+from functools import lru_cache
+from operator import attrgetter, mul
 from typing import Final
 
 import msgspec
 
 from processor.records import Trade
 
-__all__ = ["Bar", "BarKey", "aggregate", "merge", "minute_label"]
+__all__ = [
+    "MAX_BAR_NOTIONAL",
+    "MAX_BAR_VOLUME",
+    "MINUTE_MS",
+    "Bar",
+    "BarKey",
+    "aggregate",
+    "exceeds_limits",
+    "merge",
+    "minute_label",
+]
 
 BarKey = tuple[str, int]
 """``(SYMBOL, minute start in epoch ms)``."""
 
-_MINUTE_MS: Final = 60_000
+MINUTE_MS: Final = 60_000
+#: A bar's volume and notional stay below these: with prices and quantities of at most 8
+#: decimal places, a notional has at most 16, so 22 integer digits keep it within DynamoDB's
+#: 38 significant digits after any number of merges. Trades that would pass them are refused.
+MAX_BAR_VOLUME: Final = Decimal(10) ** 22
+MAX_BAR_NOTIONAL: Final = Decimal(10) ** 22
 _VWAP_PLACES: Final = Decimal("1e-8")
-#: Exact arithmetic: DynamoDB keeps 38 significant digits; anything that would round raises.
-EXACT: Final = Context(prec=38, traps=[Inexact])
+#: In-memory sums: room for any batch within the limits, and never a silent rounding.
+SUMS: Final = Context(prec=80, traps=[Inexact])
 _DIVISION: Final = Context(prec=60, rounding=ROUND_HALF_EVEN)
 _PRICE, _QUANTITY = attrgetter("price"), attrgetter("quantity")
 _TIMESTAMP, _ORDER = attrgetter("timestamp"), attrgetter("timestamp", "trade_id")
@@ -41,8 +55,7 @@ def minute_label(minute_ms: int) -> str:
 
 
 class Bar(msgspec.Struct, gc=False):
-    """A (partial) one-minute bar of one symbol (a Struct: built in C, ~10x cheaper than a
-    dataclass, and one is built per bar per chunk)."""
+    """A (partial) one-minute bar of one symbol."""
 
     symbol: str
     minute_ms: int
@@ -69,24 +82,10 @@ class Bar(msgspec.Struct, gc=False):
             _VWAP_PLACES, ROUND_HALF_EVEN, _DIVISION
         )
 
-    @classmethod
-    def of(cls, trade: Trade) -> Bar:
-        p, ts, tid = trade.price, trade.timestamp, trade.trade_id
-        return cls(
-            trade.symbol,
-            ts - ts % _MINUTE_MS,
-            p,
-            p,
-            p,
-            p,
-            trade.quantity,
-            EXACT.multiply(p, trade.quantity),
-            1,
-            ts,
-            tid,
-            ts,
-            tid,
-        )
+
+def exceeds_limits(bar: Bar) -> bool:
+    """Whether ``bar`` could not be stored exactly (DynamoDB's 38 significant digits)."""
+    return bar.volume >= MAX_BAR_VOLUME or bar.notional >= MAX_BAR_NOTIONAL
 
 
 def merge(a: Bar, b: Bar) -> Bar:
@@ -100,8 +99,8 @@ def merge(a: Bar, b: Bar) -> Bar:
         max(a.high, b.high),
         min(a.low, b.low),
         last.close,
-        EXACT.add(a.volume, b.volume),
-        EXACT.add(a.notional, b.notional),
+        SUMS.add(a.volume, b.volume),
+        SUMS.add(a.notional, b.notional),
         a.trade_count + b.trade_count,
         first.open_ts,
         first.open_trade_id,
@@ -115,7 +114,7 @@ def _by_bar(trades: Iterable[Trade]) -> dict[BarKey, list[Trade]]:
     groups: dict[BarKey, list[Trade]] = {}
     for trade in trades:
         ts = trade.timestamp
-        key = (trade.symbol, ts - ts % _MINUTE_MS)
+        key = (trade.symbol, ts - ts % MINUTE_MS)
         members = groups.get(key)
         if members is None:
             groups[key] = [trade]
@@ -124,24 +123,12 @@ def _by_bar(trades: Iterable[Trade]) -> dict[BarKey, list[Trade]]:
     return groups
 
 
-def _ends(group: list[Trade]) -> tuple[Trade, Trade]:
-    """The trades with the smallest and largest ``(timestamp, trade_id)``.
-
-    Usually the extreme timestamps are unique and ``min``/``max``/``count``/``index`` over
-    ints find them; only a tie needs the tuple comparison.
-    """
-    stamps = list(map(_TIMESTAMP, group))
-    lo, hi = min(stamps), max(stamps)
-    first = group[stamps.index(lo)] if stamps.count(lo) == 1 else min(group, key=_ORDER)
-    last = group[stamps.index(hi)] if stamps.count(hi) == 1 else max(group, key=_ORDER)
-    return first, last
-
-
 def _reduce(key: BarKey, group: list[Trade]) -> Bar:
-    """The bar of one group, by whole-column builtins (run under ``EXACT``)."""
+    """The bar of one group, by whole-column builtins (run under ``SUMS``)."""
     prices = list(map(_PRICE, group))
     quantities = list(map(_QUANTITY, group))
-    first, last = _ends(group)
+    first = min(group, key=_ORDER)
+    last = max(group, key=_ORDER)
     return Bar(
         key[0],
         key[1],
@@ -149,8 +136,8 @@ def _reduce(key: BarKey, group: list[Trade]) -> Bar:
         max(prices),
         min(prices),
         last.price,
-        reduce(add, quantities),
-        reduce(add, map(mul, prices, quantities)),
+        sum(quantities, Decimal(0)),
+        sum(map(mul, prices, quantities), Decimal(0)),
         len(group),
         first.timestamp,
         first.trade_id,
@@ -159,15 +146,10 @@ def _reduce(key: BarKey, group: list[Trade]) -> Bar:
     )
 
 
-def aggregate(trades: Sequence[Trade], bars: dict[BarKey, Bar]) -> None:
-    """Fold ``trades`` into ``bars`` in place.
-
-    Updating a bar per trade costs ~20 bytecodes and several Decimal temporaries a trade;
-    grouping first and reducing each group with ``sum``-like builtins over columns does the
-    arithmetic in C. The partial bars are merged in with ``merge`` (exact, order-free), and
-    ties keep the first value seen, as a trade-by-trade fold would.
-    """
-    with localcontext(EXACT):
+def aggregate(trades: Iterable[Trade], bars: dict[BarKey, Bar]) -> None:
+    """Fold ``trades`` into ``bars`` in place: group by bar, reduce each group over columns
+    (the arithmetic runs in C), merge the partial bars in."""
+    with localcontext(SUMS):
         for key, group in _by_bar(trades).items():
             bar = _reduce(key, group)
             old = bars.get(key)

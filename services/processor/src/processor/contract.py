@@ -20,6 +20,7 @@ __all__ = [
     "ENV_DATABASE_ENDPOINT",
     "ENV_DATABASE_SECRET_ARN",
     "ENV_ENVIRONMENT",
+    "ENV_INGEST_BUCKET",
     "ENV_TABLE_NAME",
     "FAILURE_QUEUE_RETENTION_S",
     "FUNCTION_ENVIRONMENT",
@@ -46,7 +47,14 @@ HANDLER: Final = "processor.handler.handler"
 ENV_TABLE_NAME: Final = "TABLE_NAME"
 ENV_ARCHIVE_BUCKET: Final = "ARCHIVE_BUCKET"
 ENV_ENVIRONMENT: Final = "ENVIRONMENT"
-FUNCTION_ENVIRONMENT: Final = (ENV_TABLE_NAME, ENV_ARCHIVE_BUCKET, ENV_ENVIRONMENT)
+#: The one bucket whose notifications the function accepts (any other bucket is refused).
+ENV_INGEST_BUCKET: Final = "INGEST_BUCKET"
+FUNCTION_ENVIRONMENT: Final = (
+    ENV_TABLE_NAME,
+    ENV_ARCHIVE_BUCKET,
+    ENV_INGEST_BUCKET,
+    ENV_ENVIRONMENT,
+)
 # Set only where the environment has a database: the cluster's writer endpoint (a host name)
 # and the ARN of the Secrets Manager secret RDS keeps the master user's credentials in
 # (JSON with `username` and `password`; RDS rotates it, so read it when connecting).

@@ -1,46 +1,61 @@
-"""Decoding of events and S3 objects into chunks of trades and rejections (pure, streamed).
+"""Records into trades and rejections: what every input format shares (pure, no I/O).
 
-Nothing here does I/O besides reading the byte stream it is handed, and nothing keeps more
-than one chunk of records: memory follows the chunk size, not the object size.
+A format decoder (``formats``) reads its bytes and hands each decoded record here. Whatever
+goes wrong with one record — of any exception class — becomes that record's rejection with a
+reason; nothing about one record can stop the others. Accepted records keep their archive
+line: the record as received, one strict JSON object per line.
 """
 
 from __future__ import annotations
 
-import codecs
-import gzip
-import hashlib
-import json
+import math
 import re
-import zlib
-from collections.abc import Iterator, Mapping, MutableSequence, Sequence
+from collections.abc import Iterator, Sequence
 from decimal import Decimal
+from itertools import accumulate, count, repeat
+from operator import indexOf, itemgetter, sub
 from typing import Any, Final, Protocol
-from urllib.parse import unquote_plus
 
 import msgspec
 
-from processor.errors import MalformedObjectError, UnsupportedEventError
-from processor.records import RecordError, Trade, WireTrade, all_valid, finish, validate
+from processor.records import (
+    MAX_TRADE_ID_CHARS,
+    RecordError,
+    Trade,
+    all_valid,
+    has_lone_surrogate,
+    show,
+    validate,
+)
 
 __all__ = [
+    "CHUNK_RECORDS",
+    "ENCODER",
+    "ByteStream",
     "Chunk",
-    "DirectBatch",
-    "ObjectRef",
     "Rejection",
-    "decode_object",
-    "decode_trades",
-    "parse_event",
+    "Source",
+    "decode_records",
+    "json_safe",
+    "nested_deeper_than",
     "record_into",
+    "strict_line",
+    "text_deeper_than",
 ]
 
-CHUNK_BYTES: Final = 1 << 20
-MAX_LINE_BYTES: Final = 1 << 20
+#: Records handled together: enough for C-level work per call, few enough to keep memory flat.
 CHUNK_RECORDS: Final = 5_000
-_BATCH_ID_RE: Final = re.compile(r"[A-Za-z0-9._:-]{1,128}")
-_TYPED: Final = msgspec.json.Decoder(WireTrade)
-_CLEAN: Final = msgspec.json.Decoder(Trade)
-_GENERIC: Final = msgspec.json.Decoder(float_hook=Decimal)
-_GZIP_MAGIC: Final = b"\x1f\x8b"
+#: Decimals as JSON numbers, exactly as they were read.
+ENCODER: Final = msgspec.json.Encoder(decimal_format="number")
+#: An integer wider than this cannot be printed (Python's 4300-digit limit).
+_MAX_INT_BITS: Final = 14_000
+_KNOWN_FIELDS: Final = frozenset(Trade.__struct_fields__)
+_PRICE, _QUANTITY = itemgetter("price"), itemgetter("quantity")
+_JSON_NUMBERS: Final = frozenset({int, float})
+_JSON_STRING: Final = re.compile(rb'"(?:[^"\\]|\\.)*"')
+#: Depth counting over bytes: brackets kept (an opening one 2, a closing one 0), all else gone.
+_BRACKET_CODES: Final = bytes.maketrans(b"[{]}", b"\x02\x02\x00\x00")
+_NOT_BRACKETS: Final = bytes(c for c in range(256) if c not in b"[]{}")
 
 
 class ByteStream(Protocol):
@@ -49,8 +64,17 @@ class ByteStream(Protocol):
     def read(self, size: int = ..., /) -> bytes: ...
 
 
+class Source(ByteStream, Protocol):
+    """A decoder's input: an object's content (decompressed), from its first record on.
+
+    ``skipped_lines``: line breaks in blank space before that (the index of the first line).
+    """
+
+    skipped_lines: int
+
+
 class Rejection(msgspec.Struct, frozen=True):
-    """A record that was not accepted, with where it was and why."""
+    """A record that was not accepted: where it was, its trade id if usable, and why."""
 
     index: int | None
     trade_id: str | None
@@ -59,312 +83,244 @@ class Rejection(msgspec.Struct, frozen=True):
 
 
 class Chunk(msgspec.Struct):
-    """Up to a few thousand consecutive records: accepted trades and rejections.
+    """Consecutive records of one input: accepted trades with their archive lines, rejections.
 
-    ``indexes[i]`` is the record index of ``trades[i]``: a ``range`` when every record of the
-    chunk was accepted (the common case, no per-trade bookkeeping), else a list.
+    ``lines`` holds one archive line per trade: a list, or (for a block read whole) one bytes
+    object of exactly ``len(trades)`` newline-terminated lines. ``indexes[i]`` is the record
+    index of ``trades[i]``.
     """
 
     trades: list[Trade]
-    indexes: MutableSequence[int] | range
+    lines: list[bytes] | bytes
+    indexes: list[int] | range
     rejections: list[Rejection]
 
     @classmethod
     def empty(cls) -> Chunk:
-        return cls([], [], [])
+        return cls([], [], [], [])
 
-    @classmethod
-    def clean(cls, trades: list[Trade], first: int) -> Chunk:
-        """A chunk whose records ``first ...`` were all accepted."""
-        return cls(trades, range(first, first + len(trades)), [])
-
-    def accept(self, index: int, trade: Trade) -> None:
+    def accept(self, index: int, trade: Trade, line: bytes) -> None:
         self.trades.append(trade)
+        self.lines.append(line)  # type: ignore[union-attr]
         self.indexes.append(index)  # type: ignore[union-attr]
 
-
-class DirectBatch(msgspec.Struct, frozen=True):
-    """A direct invocation: its records and batch id (given, or derived from the content)."""
-
-    batch_id: str
-    records: Sequence[Any]
-
-
-class ObjectRef(msgspec.Struct, frozen=True):
-    """One S3 ObjectCreated record: the object and the batch id of its exact version."""
-
-    bucket: str
-    key: str
-    version_id: str | None
-    etag: str | None
-    batch_id: str
-
-    @property
-    def uri(self) -> str:
-        return f"s3://{self.bucket}/{self.key}"
+    def line_list(self) -> list[bytes]:
+        """One archive line per trade, without its newline."""
+        if isinstance(self.lines, bytes):
+            return self.lines.split(b"\n")[: len(self.trades)]
+        return self.lines
 
 
-def _digest(*parts: str) -> str:
-    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
-
-
-def _excerpt(raw: bytes | str, limit: int = 256) -> str:
-    text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
-    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
-
-
-def _direct(event: Mapping[str, Any]) -> DirectBatch:
-    if "trades" in event:
-        records = event["trades"]
-        if not isinstance(records, list):
-            raise MalformedObjectError(
-                f"event: 'trades' is {type(records).__name__}; allowed: a list of trade objects"
-            )
-    else:
-        records = [event["trade_data"]]
-    given = event.get("batch_id")
-    if given is None:
-        canonical = json.dumps(records, sort_keys=True, separators=(",", ":"), default=str)
-        return DirectBatch(f"direct-{_digest(canonical)}", records)
-    if not isinstance(given, str) or _BATCH_ID_RE.fullmatch(given) is None:
-        raise MalformedObjectError(
-            f"batch_id: {_excerpt(repr(given), 60)} is invalid; allowed: 1-128 characters of "
-            "A-Z a-z 0-9 . _ : -"
-        )
-    return DirectBatch(given, records)
-
-
-def _object(record: Mapping[str, Any]) -> ObjectRef:
-    s3 = record["s3"]
-    bucket, obj = s3["bucket"]["name"], s3["object"]
-    key = unquote_plus(obj["key"])
-    version, etag = obj.get("versionId") or None, obj.get("eTag") or None
-    identity = version or etag or obj.get("sequencer")
-    if not identity:
-        raise UnsupportedEventError(f"S3 record for s3://{bucket}/{key} has no versionId or eTag")
-    return ObjectRef(bucket, key, version, etag, f"s3-{_digest(bucket, key, identity)}")
-
-
-def parse_event(event: Any) -> DirectBatch | list[ObjectRef]:
-    """Tell the two event kinds apart; raise for anything else (poison)."""
-    if not isinstance(event, Mapping):
-        raise UnsupportedEventError(f"event is {type(event).__name__}; allowed: a JSON object")
-    records = event.get("Records")
-    if isinstance(records, list) and records:
-        refs = [
-            _object(r)
-            for r in records
-            if isinstance(r, Mapping) and str(r.get("eventName", "")).startswith("ObjectCreated")
-        ]
-        if not refs:
-            raise UnsupportedEventError("event has Records but no S3 ObjectCreated notification")
-        return refs
-    if "trades" in event or "trade_data" in event:
-        return _direct(event)
-    raise UnsupportedEventError(
-        "event has neither 'trades', 'trade_data' nor S3 'Records'; allowed: "
-        '{"trades": [...]}, {"trade_data": {...}} or an S3 ObjectCreated notification'
-    )
-
-
-def record_into(index: int, record: Any, into: Chunk) -> None:
-    """Validate one generic record (the slow, precise path) into ``into``."""
+def usable_trade_id(record: Any) -> str | None:
+    """The record's trade id, if it is one a response can carry (else None)."""
     try:
-        into.accept(index, validate(record))
-    except RecordError as err:
-        tid = record.get("trade_id") if isinstance(record, Mapping) else None
-        into.rejections.append(
-            Rejection(index, tid if isinstance(tid, str) else None, err.reason, record)
-        )
-
-
-def _typed(index: int, wire: WireTrade, into: Chunk) -> None:
-    try:
-        into.accept(index, finish(wire))
-    except RecordError as err:
-        into.rejections.append(Rejection(index, wire.trade_id, err.reason, wire))
-
-
-def _clean_records(part: Sequence[Any]) -> list[Trade] | None:
-    """All of ``part`` as trades if every record is valid and already canonical, else None."""
-    try:
-        trades = msgspec.convert(part, list[Trade])
-    except msgspec.ValidationError:
+        tid = record.get("trade_id") if isinstance(record, dict) else None
+    except Exception:  # a mapping that fails to look up is no trade id
         return None
-    return trades if all_valid(trades) else None
+    if isinstance(tid, str) and 0 < len(tid) <= MAX_TRADE_ID_CHARS and not has_lone_surrogate(tid):
+        return tid
+    return None
 
 
-def decode_trades(records: Sequence[Any], start: int = 0) -> Iterator[Chunk]:
-    """Records that are already Python objects (direct invocation, JSON array elements)."""
+def text_deeper_than(text: bytes, limit: int) -> bool:
+    """Whether JSON ``text`` nests more than ``limit`` deep, told without decoding it: strings
+    removed (their brackets do not count), then a running depth in C that stops at the first
+    level past the limit. Decoding a deep value costs far more, and can exhaust the stack."""
+    if text.count(b"[") + text.count(b"{") <= limit:
+        return False
+    codes = _JSON_STRING.sub(b"", text).translate(_BRACKET_CODES, _NOT_BRACKETS)
+    try:
+        indexOf(map(sub, accumulate(codes), count(1)), limit + 1)
+    except ValueError:
+        return False
+    return True
+
+
+def nested_deeper_than(value: Any, limit: int) -> bool:
+    """Whether ``value`` nests more than ``limit`` containers deep (iterative: no recursion)."""
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list | tuple):
+            if depth == limit:
+                return True
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return False
+
+
+def _finite(number: float | Decimal) -> bool:
+    return number.is_finite() if isinstance(number, Decimal) else math.isfinite(number)
+
+
+def _scalar_problem(item: Any) -> str | None:
+    """What keeps a value that is not a container from being strict JSON, if anything."""
+    if isinstance(item, str):
+        if has_lone_surrogate(item):
+            return "holds text that is not valid Unicode (a lone surrogate or a non-UTF-8 byte)"
+    elif isinstance(item, bool) or item is None:
+        pass
+    elif isinstance(item, int):
+        if item.bit_length() > _MAX_INT_BITS:
+            return f"holds an integer of {item.bit_length()} bits; JSON text cannot carry it"
+    elif isinstance(item, float | Decimal):
+        if not _finite(item):
+            return f"holds {show(item)}; JSON has no NaN or Infinity"
+    else:
+        return f"holds a {type(item).__name__}, which JSON cannot carry"
+    return None
+
+
+def _strict_problem(value: Any, limit: int) -> str | None:
+    """What keeps ``value`` from being written as strict JSON (RFC 8259), if anything."""
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if not isinstance(item, dict | list | tuple):
+            problem = _scalar_problem(item)
+            if problem is not None:
+                return problem
+            continue
+        if depth == limit:
+            return f"is nested deeper than {limit} levels"
+        if isinstance(item, dict):
+            if not all(isinstance(key, str) for key in item):
+                return "has a key that is not a string"
+            stack.extend((key, depth + 1) for key in item)
+            stack.extend((child, depth + 1) for child in item.values())
+        else:
+            stack.extend((child, depth + 1) for child in item)
+    return None
+
+
+def strict_line(record: Any, max_depth: int) -> bytes:
+    """``record`` as one strict JSON line, or ``RecordError`` saying why it cannot be one."""
+    problem = _strict_problem(record, max_depth)
+    if problem is not None:
+        raise RecordError(f"record {problem}")
+    return ENCODER.encode(record)
+
+
+def _safe_text(text: str) -> str:
+    """``text`` with any lone surrogate written out as its escape (``\\udc80``)."""
+    if not has_lone_surrogate(text):
+        return text
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _safe_scalar(item: Any) -> Any:
+    kind = type(item)
+    if kind is str:
+        return _safe_text(item)
+    if item is None or kind is bool or kind is msgspec.Raw:  # Raw: strict JSON already
+        return item
+    if kind is int:
+        return item if item.bit_length() <= _MAX_INT_BITS else show(item)
+    if kind is float or kind is Decimal:
+        return item if _finite(item) else str(item)  # kept, as a string
+    return _safe_scalar_slowly(item)
+
+
+def _safe_scalar_slowly(item: Any) -> Any:
+    """``_safe_scalar`` for subclasses of the JSON types (rare: never from JSON text)."""
+    if isinstance(item, str):
+        return _safe_text(str(item))
+    if isinstance(item, bool):
+        return bool(item)
+    if isinstance(item, int):
+        return _safe_scalar(int(item))
+    if isinstance(item, float | Decimal):
+        return _safe_scalar(float(item) if isinstance(item, float) else Decimal(item))
+    return show(item)
+
+
+def json_safe(value: Any, max_depth: int) -> Any:
+    """A copy of ``value`` that strict JSON can carry, for the ``rejected/`` archive.
+
+    Non-finite numbers become strings (``"NaN"``), text that is not valid Unicode keeps its
+    escapes as plain text, anything nested deeper than ``max_depth`` is cut to a note.
+    Iterative, so no input can exhaust the stack.
+    """
+    if not isinstance(value, dict | list | tuple):
+        return _safe_scalar(value)
+    root: list[Any] = []
+    stack: list[tuple[Any, Any, Any, int]] = [(value, root, 0, 0)]
+    while stack:
+        item, parent, slot, depth = stack.pop()
+        if not isinstance(item, dict | list | tuple):
+            copy: Any = _safe_scalar(item)
+        elif depth == max_depth:
+            copy = f"(nested deeper than {max_depth} levels: left out)"
+        elif isinstance(item, dict):
+            copy = {}
+            for key, child in item.items():
+                name = _safe_text(key) if type(key) is str else show(key)
+                copy[name] = None
+                stack.append((child, copy, name, depth + 1))
+        else:
+            copy = list(item)
+            stack.extend(zip(item, repeat(copy), range(len(item)), repeat(depth + 1)))
+        if parent is root:
+            root.append(copy)
+        else:
+            parent[slot] = copy
+    return root[0]
+
+
+def record_into(
+    index: int, record: Any, into: Chunk, max_depth: int, line: bytes | None = None
+) -> None:
+    """Validate one decoded record into ``into``; anything it raises is its rejection.
+
+    ``line``: the record's archive line when the caller has it (a JSON line as received),
+    else the record is encoded here, which refuses what strict JSON cannot carry.
+    """
+    try:
+        trade = validate(record)
+        archived = strict_line(record, max_depth) if line is None else line
+    except RecordError as err:
+        reason = err.reason
+    except Exception as err:  # of any class: this record is rejected, the rest go on
+        reason = f"record could not be read ({type(err).__name__}: {err})"
+    else:
+        into.accept(index, trade, archived)
+        return
+    kept = record if line is None else msgspec.Raw(line.strip())  # a line is strict JSON
+    into.rejections.append(Rejection(index, usable_trade_id(record), reason, kept))
+
+
+def _clean_records(part: Sequence[Any]) -> tuple[list[Trade], bytes] | None:
+    """All of ``part`` as trades and archive lines, if every record is a valid, canonical,
+    flat trade object with numbers as JSON numbers (the common case, in a few C calls)."""
+    try:
+        if set(map(type, part)) != {dict} or not all(map(_KNOWN_FIELDS.issuperset, part)):
+            return None
+        if not set(map(type, map(_PRICE, part))) | set(map(type, map(_QUANTITY, part))) <= (
+            _JSON_NUMBERS
+        ):  # numeric strings need the precise path's checks (ASCII digits, no "_")
+            return None
+        trades = msgspec.convert(part, list[Trade])
+        if not all_valid(trades):
+            return None
+        return trades, ENCODER.encode_lines(part)
+    except (KeyError, msgspec.ValidationError, UnicodeEncodeError):
+        return None
+
+
+def decode_records(records: Sequence[Any], first: int, max_depth: int) -> Iterator[Chunk]:
+    """Chunks of records that are already Python values (direct invocation, array elements).
+
+    ``first`` is the index of ``records[0]``.
+    """
     for lo in range(0, len(records), CHUNK_RECORDS):
         part = records[lo : lo + CHUNK_RECORDS]
+        start = first + lo
         clean = _clean_records(part)
         if clean is not None:
-            yield Chunk.clean(clean, start + lo)
+            trades, lines = clean
+            yield Chunk(trades, lines, range(start, start + len(trades)), [])
             continue
         chunk = Chunk.empty()
-        try:
-            wires = msgspec.convert(part, list[WireTrade])
-        except msgspec.ValidationError:
-            for offset, record in enumerate(part):
-                record_into(start + lo + offset, record, chunk)
-        else:
-            for offset, wire in enumerate(wires):
-                _typed(start + lo + offset, wire, chunk)
+        for offset, record in enumerate(part):
+            record_into(start + offset, record, chunk, max_depth)
         yield chunk
-
-
-def _line(index: int, line: bytes, into: Chunk) -> None:
-    try:
-        _typed(index, _TYPED.decode(line), into)
-    except msgspec.ValidationError:
-        record_into(index, _GENERIC.decode(line), into)
-    except msgspec.DecodeError as err:
-        into.rejections.append(
-            Rejection(
-                index,
-                None,
-                f"line is not valid JSON ({err}); allowed: one JSON object " "per line",
-                _excerpt(line),
-            )
-        )
-
-
-def _clean_lines(data: bytes) -> list[Trade] | None:
-    """Every line as a trade in one C call, if all are valid and canonical, else None.
-
-    ``decode_lines`` skips blank lines, which would shift indexes: then the count differs
-    from the number of lines and the precise path takes over.
-    """
-    try:
-        trades = _CLEAN.decode_lines(data)
-    except msgspec.DecodeError:
-        return None
-    lines = data.count(b"\n") + (not data.endswith(b"\n"))
-    return trades if len(trades) == lines and all_valid(trades) else None
-
-
-def _jsonl_chunk(data: bytes, first: int) -> Chunk:
-    clean = _clean_lines(data)
-    if clean is not None:
-        return Chunk.clean(clean, first)
-    chunk = Chunk.empty()
-    lines = data.split(b"\n")
-    if lines and not lines[-1]:
-        lines.pop()
-    try:
-        decode = _TYPED.decode
-        wires: list[WireTrade] | None = [decode(line) for line in lines]
-    except msgspec.DecodeError:
-        wires = None
-    if wires is not None:
-        for offset, wire in enumerate(wires):
-            _typed(first + offset, wire, chunk)
-        return chunk
-    for offset, line in enumerate(lines):
-        if line.strip():
-            _line(first + offset, line, chunk)
-    return chunk
-
-
-class _Reader:
-    """A byte stream with a peekable head and decompression-error mapping."""
-
-    def __init__(self, head: bytes, rest: ByteStream) -> None:
-        self._head, self._rest = head, rest
-
-    def read(self, size: int = -1, /) -> bytes:
-        if self._head:
-            cut = len(self._head) if size < 0 else size
-            out, self._head = self._head[:cut], self._head[cut:]
-            return out
-        try:
-            return self._rest.read(size)
-        except (EOFError, gzip.BadGzipFile, zlib.error) as err:
-            raise MalformedObjectError(f"object: gzip stream is broken ({err})") from None
-
-
-def _iter_jsonl(reader: _Reader) -> Iterator[Chunk]:
-    pending, index, skipping = b"", 0, False
-    while True:
-        block = reader.read(CHUNK_BYTES)
-        data = pending + block
-        cut = data.rfind(b"\n") + 1 if block else len(data)
-        if skipping:
-            newline = data.find(b"\n")
-            if newline < 0 and block:
-                pending = b""
-                continue
-            data, skipping = data[newline + 1 :], False
-            cut = data.rfind(b"\n") + 1 if block else len(data)
-        if cut == 0 and block and len(data) > MAX_LINE_BYTES:
-            yield Chunk(
-                [],
-                [],
-                [
-                    Rejection(
-                        index, None, f"line is longer than {MAX_LINE_BYTES} bytes", _excerpt(data)
-                    )
-                ],
-            )
-            pending, index, skipping = b"", index + 1, True
-            continue
-        complete, pending = data[:cut], data[cut:]
-        if complete:
-            yield _jsonl_chunk(complete, index)
-            index += complete.count(b"\n") + (0 if complete.endswith(b"\n") else 1)
-        if not block:
-            return
-
-
-def _detect(head: bytes, key: str) -> str:
-    text = head.lstrip(codecs.BOM_UTF8).lstrip()
-    lowered = key.lower().removesuffix(".gz")
-    if text.startswith(b"["):
-        return "array"
-    if text.startswith(b"{"):
-        if lowered.endswith((".jsonl", ".ndjson")):
-            return "jsonl"
-        first = text.split(b"\n", 1)[0]
-        try:
-            parsed = _GENERIC.decode(first)
-        except msgspec.DecodeError:
-            return "wrapped"
-        return "wrapped" if isinstance(parsed, dict) and "trades" in parsed else "jsonl"
-    if lowered.endswith(".csv") or b"trade_id" in text.split(b"\n", 1)[0].lower():
-        return "csv"
-    raise MalformedObjectError(
-        f"object: unrecognised format (starts with {_excerpt(text[:40], 40)!r}); allowed: JSON "
-        'Lines, a JSON array, {"trades": [...]} or CSV with a header, optionally gzip',
-        0,
-    )
-
-
-def decode_object(body: ByteStream, key: str) -> Iterator[Chunk]:
-    """Chunks of an S3 object, whatever its supported format; gzip is detected by magic bytes.
-
-    Raises ``MalformedObjectError`` (possibly after some chunks) when the object as a whole
-    cannot be read: the caller then applies nothing from it.
-    """
-    magic = body.read(2)
-    stream: ByteStream = body
-    if magic == _GZIP_MAGIC:
-        stream = gzip.GzipFile(fileobj=_Reader(magic, body), mode="rb")  # type: ignore[call-overload]
-        magic = b""
-    reader = _Reader(b"", stream)
-    head = magic + reader.read(65_536)
-    if not head:
-        return
-    kind = _detect(head, key)
-    reader = _Reader(head, reader)
-    try:
-        if kind == "jsonl":
-            yield from _iter_jsonl(reader)
-        else:  # the rarer formats live apart, compiled only when one arrives (cold start)
-            from processor.documents import iter_document
-
-            yield from iter_document(kind, reader)
-    except UnicodeDecodeError as err:
-        raise MalformedObjectError(
-            f"object: not UTF-8 text ({err.reason} at byte {err.start})",
-        ) from None

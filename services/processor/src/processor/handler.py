@@ -1,74 +1,69 @@
-"""Lambda entry point: event -> pure core -> adapters -> response (SPEC §5).
+"""Lambda entry point: adapts the event and context to the service, and outcomes to a response.
 
-Clients, settings and the thread pool are created once per container, at import.
+Settings, clients, the thread pool and the service are created once per container, at import
+(boto3 honours ``AWS_ENDPOINT_URL``, so the same code runs against a local emulator).
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import boto3
 import msgspec
 from botocore.config import Config
-from botocore.exceptions import ClientError
 
-from processor.archive import ArchiveWriter, GzipSpool, archive_key, open_object
+from processor.archive import S3Archive, S3Objects
 from processor.bars import Bar, minute_label
-from processor.decode import (
-    Chunk,
-    DirectBatch,
-    ObjectRef,
-    Rejection,
-    decode_object,
-    decode_trades,
-    parse_event,
-)
-from processor.errors import BatchConflictError, MalformedObjectError, UnsupportedEventError
-from processor.logs import get_logger, log
-from processor.pipeline import BatchResult, consume
-from processor.settings import Settings
-from processor.store import BarStore
+from processor.decode import Rejection
+from processor.events import parse_event
+from processor.logs import bound, get_logger, log
+from processor.service import BatchOutcome, Service
+from processor.settings import Limits, Settings
+from processor.store import DynamoBarStore
 
 if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_s3 import S3Client
 
-__all__ = ["Runtime", "handler", "process"]
+__all__ = ["Runtime", "handle", "handler", "response"]
 
 LOGGER = get_logger()
 _WORKERS = 16
 
 
 class Runtime(msgspec.Struct, frozen=True):
-    """Everything created once per container: settings, clients, adapters, the thread pool."""
+    """Everything created once per container: the service over its adapters, and the pool."""
 
-    settings: Settings
-    s3: S3Client
-    store: BarStore
-    archive: ArchiveWriter
-    #: For work that overlaps with the caller's (archive compression); None: inline.
-    executor: Executor | None = None
+    service: Service
+    executor: Executor
 
     @classmethod
     def create(
-        cls, settings: Settings, endpoint_url: str | None = None, workers: int = _WORKERS
+        cls,
+        settings: Settings,
+        *,
+        ddb: DynamoDBClient | None = None,
+        s3: S3Client | None = None,
+        endpoint_url: str | None = None,
+        workers: int = _WORKERS,
+        clock: Callable[[], float] = time.time,
     ) -> Runtime:
-        """Clients honour ``AWS_ENDPOINT_URL`` (boto3 reads it) unless ``endpoint_url`` is given."""
-        config = Config(max_pool_connections=workers * 2, retries={"mode": "standard"})
-        session = boto3.session.Session()
-        ddb = session.client("dynamodb", config=config, endpoint_url=endpoint_url)
-        s3 = session.client("s3", config=config, endpoint_url=endpoint_url)
-        executor: Executor = ThreadPoolExecutor(workers, thread_name_prefix="processor")
-        return cls(
-            settings,
-            s3,
-            BarStore(ddb, settings.table_name, executor, settings.ledger_ttl_s, workers),
-            ArchiveWriter(s3, settings.archive_bucket),
-            executor,
-        )
+        """Clients honour ``AWS_ENDPOINT_URL`` (boto3 reads it) unless ``endpoint_url`` is
+        given; tests may hand in their own clients."""
+        if ddb is None or s3 is None:
+            config = Config(max_pool_connections=workers * 2, retries={"mode": "standard"})
+            session = boto3.session.Session()
+            ddb = ddb or session.client("dynamodb", config=config, endpoint_url=endpoint_url)
+            s3 = s3 or session.client("s3", config=config, endpoint_url=endpoint_url)
+        executor = ThreadPoolExecutor(workers, thread_name_prefix="processor")
+        store = DynamoBarStore(ddb, settings.table_name, executor, settings.ledger_ttl_s, workers)
+        archive = S3Archive(s3, settings.archive_bucket)
+        service = Service(settings, store, archive, S3Objects(s3), executor, clock)
+        return cls(service, executor)
 
 
 def _bar_json(bar: Bar) -> dict[str, Any]:
@@ -93,155 +88,68 @@ def _rejection_json(r: Rejection) -> dict[str, Any]:
     return {"index": r.index, "trade_id": r.trade_id, "reason": r.reason}
 
 
-def _run_batch(
-    runtime: Runtime, batch_id: str, source: str, chunks: Iterator[Chunk], ref: ObjectRef | None
+def _outcome_json(outcome: BatchOutcome, bars: int, rejections: int) -> dict[str, Any]:
+    """One outcome, with at most ``bars`` bars and ``rejections`` rejections listed."""
+    ordered = sorted(outcome.bars, key=lambda b: b.key)
+    shown = ordered[:bars]
+    body: dict[str, Any] = {
+        "batch_id": outcome.batch_id,
+        "status": outcome.status,
+        "source": outcome.source,
+        "accepted": outcome.accepted,
+        "rejected": [_rejection_json(r) for r in outcome.rejections[:rejections]],
+        "rejected_total": outcome.rejected_total,
+        "bars": [_bar_json(bar) for bar in shown],
+        "bars_total": len(ordered),
+        "bars_truncated": len(shown) < len(ordered),
+    }
+    if outcome.message is not None:
+        body["message"] = outcome.message
+    return body
+
+
+def response(kind: str, outcomes: list[BatchOutcome], limits: Limits) -> dict[str, Any]:
+    """The invocation's response: one outcome (direct call, unusable event) or ``batches``.
+
+    Bars and rejections listed are capped across the whole response (the archive and the
+    table hold everything), so it stays under Lambda's 6 MB payload limit for any input.
+    """
+    bars, rejections = limits.max_response_bars, limits.max_reported_rejections
+    rendered = []
+    for outcome in outcomes:
+        rendered.append(_outcome_json(outcome, bars, rejections))
+        bars -= len(rendered[-1]["bars"])
+        rejections -= len(rendered[-1]["rejected"])
+    return {"batches": rendered} if kind == "s3" else rendered[0]
+
+
+def handle(
+    event: Any, service: Service, *, request_id: str | None = None, cold_start: bool = False
 ) -> dict[str, Any]:
-    """Decode and aggregate, claim the ledger, archive, merge bars, complete the ledger."""
-    raw, rejected = GzipSpool(runtime.executor), GzipSpool(runtime.executor)
-    try:
+    """Handle one event; input is reported, never raised; AWS errors propagate (Lambda retries)."""
+    with bound(request_id=request_id, cold_start=cold_start):
+        settings = service.settings
+        parsed = parse_event(event, settings.ingest_bucket, settings.limits)
         try:
-            result = consume(chunks, batch_id, source, raw.write, rejected.write)
-            malformed: MalformedObjectError | None = None
-        except MalformedObjectError as err:  # poison: apply nothing from this input
-            raw.close()
-            malformed, raw = err, GzipSpool()
-            result = BatchResult()
-            failure = Rejection(
-                err.index,
-                None,
-                f"{err.reason}; nothing from this input was applied",
-                {"source": source},
-            )
-            result.reported.append(failure)
-            result.rejected = 1
-            # Only the failure is recorded: the fresh `raw` spool stays empty.
-            consume(iter([Chunk([], [], [failure])]), batch_id, source, raw.write, rejected.write)
-            result.fingerprint = f"malformed:{err.reason}"
-        return _store(runtime, batch_id, source, result, raw, rejected, ref, malformed)
-    finally:
-        raw.close()
-        rejected.close()
-
-
-def _store(
-    runtime: Runtime,
-    batch_id: str,
-    source: str,
-    result: BatchResult,
-    raw: GzipSpool,
-    rejected: GzipSpool,
-    ref: ObjectRef | None,
-    malformed: MalformedObjectError | None,
-) -> dict[str, Any]:
-    now_ms = int(time.time() * 1000)
-    counts = (result.accepted, result.rejected)
-    fields: dict[str, Any] = {
-        "batch_id": batch_id,
-        "source": source,
-        "accepted": result.accepted,
-        "rejected": result.rejected,
-        "bars": len(result.bars),
-    }
-    try:
-        ledger = runtime.store.claim(batch_id, result.fingerprint, counts, source, now_ms)
-    except BatchConflictError as err:
-        key = archive_key(
-            "rejected", now_ms, batch_id, f".conflict-{result.fingerprint[:12]}.jsonl.gz"
-        )
-        if raw.lines_written:
-            runtime.archive.put(key, raw)
-        log(LOGGER, logging.ERROR, "batch id conflict: nothing applied", **fields, archived=key)
-        return {
-            "batch_id": batch_id,
-            "accepted": 0,
-            "rejected": [
-                {"index": None, "trade_id": None, "reason": f"{err}; trades archived at {key}"}
-            ],
-            "bars": [],
-        }
-    if ledger.complete:
-        stored = list(runtime.store.read(result.bars).values())
-        log(LOGGER, logging.INFO, "duplicate batch: nothing changed", **fields)
-    else:
-        puts = []
-        if raw.lines_written:
-            puts.append((archive_key("raw", ledger.received_at_ms, batch_id), raw))
-        if rejected.lines_written:
-            puts.append((archive_key("rejected", ledger.received_at_ms, batch_id), rejected))
-        if malformed is not None and ref is not None:
-            runtime.archive.copy_source(
-                ref, archive_key("rejected", ledger.received_at_ms, batch_id, ".source")
-            )
-        for key, spool in puts:
-            runtime.archive.put(key, spool)
-        current = runtime.store.read(result.bars)
-        expires_at = ledger.received_at_ms // 1000 + runtime.settings.ledger_ttl_s
-        stored = runtime.store.apply(result.bars.values(), batch_id, expires_at, current)
-        runtime.store.complete(batch_id)
-        log(LOGGER, logging.INFO, "batch processed", **fields)
-    return {
-        "batch_id": batch_id,
-        "accepted": result.accepted,
-        "rejected": [_rejection_json(r) for r in result.reported],
-        "rejected_total": result.rejected,
-        "bars": [_bar_json(bar) for bar in sorted(stored, key=lambda b: b.key)],
-    }
-
-
-def _object_batch(runtime: Runtime, ref: ObjectRef) -> dict[str, Any]:
-    try:
-        body = open_object(runtime.s3, ref)
-    except ClientError as err:
-        code = str(err.response.get("Error", {}).get("Code", ""))
-        if code not in {"NoSuchKey", "PreconditionFailed", "412", "404", "NoSuchVersion"}:
+            outcomes = [service.run(source) for source in parsed.sources]
+        except Exception as err:
+            log(LOGGER, logging.ERROR, "failed; Lambda retries the event", error=repr(err))
             raise
-        log(
-            LOGGER,
-            logging.WARNING,
-            "object gone or replaced; its own notification covers it",
-            batch_id=ref.batch_id,
-            source=ref.uri,
-            error=code,
-        )
-        return {
-            "batch_id": ref.batch_id,
-            "accepted": 0,
-            "rejected": [],
-            "bars": [],
-            "skipped": f"{ref.uri}: {code}",
-        }
-    return _run_batch(runtime, ref.batch_id, ref.uri, decode_object(body, ref.key), ref)
-
-
-def _malformed_event(runtime: Runtime, event: Any, err: Exception) -> dict[str, Any]:
-    def chunks() -> Iterator[Chunk]:
-        yield from ()
-        raise MalformedObjectError(str(err))
-
-    return _run_batch(runtime, "invalid-event", "direct", chunks(), None)
-
-
-def process(event: Any, runtime: Runtime) -> dict[str, Any]:
-    """Handle one event; poison input is reported, AWS errors propagate (Lambda retries)."""
-    try:
-        parsed = parse_event(event)
-    except (UnsupportedEventError, MalformedObjectError) as err:
-        log(LOGGER, logging.ERROR, "unusable event", error=str(err))
-        return {
-            "batch_id": None,
-            "accepted": 0,
-            "bars": [],
-            "rejected": [{"index": None, "trade_id": None, "reason": str(err)}],
-        }
-    if isinstance(parsed, DirectBatch):
-        return _run_batch(runtime, parsed.batch_id, "direct", decode_trades(parsed.records), None)
-    return {"batches": [_object_batch(runtime, ref) for ref in parsed]}
+        return response(parsed.kind, outcomes, settings.limits)
 
 
 SETTINGS = Settings.from_env()
 RUNTIME = Runtime.create(SETTINGS)
+_cold = True
 
 
 def handler(event: Any, context: Any) -> dict[str, Any]:
     """``processor.handler.handler``: the function's entry point."""
-    return process(event, RUNTIME)
+    global _cold
+    cold, _cold = _cold, False
+    return handle(
+        event,
+        RUNTIME.service,
+        request_id=getattr(context, "aws_request_id", None),
+        cold_start=cold,
+    )

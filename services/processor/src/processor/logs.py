@@ -1,4 +1,8 @@
-"""Structured JSON logs: one object per line on stdout, with the batch id as correlation id."""
+"""Structured JSON logs: one object per line on stdout.
+
+Every line written while an invocation runs carries that invocation's fields (the Lambda
+request id and whether the container was cold), bound once by the handler with ``bound``.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +10,18 @@ import json
 import logging
 import sys
 import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from types import MappingProxyType
 from typing import Any
 
-__all__ = ["get_logger", "log"]
+__all__ = ["bound", "get_logger", "log"]
 
 _RESERVED = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+_FIELDS: ContextVar[Mapping[str, Any]] = ContextVar(
+    "processor_log_fields", default=MappingProxyType({})
+)
 
 
 class _JsonFormatter(logging.Formatter):
@@ -22,9 +33,11 @@ class _JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
+        entry.update(_FIELDS.get())
         entry.update({k: v for k, v in vars(record).items() if k not in _RESERVED})
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
+        # ensure_ascii: a sender's lone surrogate in a field must not break the log line.
         return json.dumps(entry, default=str)
 
 
@@ -55,3 +68,13 @@ def get_logger(name: str = "processor") -> logging.Logger:
 def log(logger: logging.Logger, level: int, message: str, **fields: Any) -> None:
     """Log ``message`` with ``fields`` as top-level JSON keys."""
     logger.log(level, message, extra=fields)
+
+
+@contextmanager
+def bound(**fields: Any) -> Iterator[None]:
+    """Add ``fields`` to every line logged in this context (this thread, this invocation)."""
+    token = _FIELDS.set({**_FIELDS.get(), **fields})
+    try:
+        yield
+    finally:
+        _FIELDS.reset(token)

@@ -1,54 +1,63 @@
-"""Trade records (SPEC §5): the validated shape and the one validator every input path uses.
+"""Trade records: the validated shape, and the one validator every input path uses.
 
-Two entry points share the same checks, so a record gets the same verdict whichever way it
-arrives: ``finish`` completes a ``WireTrade`` that msgspec already decoded with the right
-basic types (the fast path for JSON), ``validate`` takes any decoded object (a dict from a
-direct invocation, a CSV row, a JSON line msgspec could not type) and names what is wrong.
-
-``Trade`` doubles as the fast path's decode target: msgspec enforces its cheap constraints
-(id length, timestamp range, side) in C while decoding, and ``all_valid`` checks what is left
-(symbols, numbers) over whole columns at once; either only ever says "all fine" or "look
-closer", and looking closer is ``finish``/``validate``, which name the bad record.
+``validate`` takes any decoded record (a dict from a direct invocation, a CSV row, a JSON
+value) and returns a ``Trade`` or raises ``RecordError`` naming the field, the value and what
+is allowed. ``all_valid`` is its bulk form for the JSON Lines fast path: msgspec decodes
+straight into ``Trade`` (enforcing the cheap constraints in C) and ``all_valid`` checks the
+rest over whole columns. It only ever says "all fine" or "look closer", and looking closer is
+``validate``, so a record gets the same verdict whichever way it arrives.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_DOWN, Context, Decimal, Inexact, InvalidOperation, localcontext
-from functools import reduce
-from operator import add, attrgetter
+from operator import attrgetter
 from typing import Annotated, Any, Final, Literal
 
 import msgspec
 
 __all__ = [
     "MAX_DECIMAL_PLACES",
+    "MAX_TIMESTAMP_MS",
+    "MAX_TRADE_ID_CHARS",
     "MAX_VALUE",
+    "REQUIRED_FIELDS",
+    "SYMBOL_PATTERN",
     "RecordError",
     "Side",
     "Trade",
-    "WireTrade",
     "all_valid",
-    "finish",
+    "has_lone_surrogate",
+    "show",
     "validate",
 ]
 
-MAX_TRADE_ID: Final = 128
-#: Bounds that keep every bar exact within DynamoDB's 38 significant digits.
+MAX_TRADE_ID_CHARS: Final = 128
+#: Symbols: 1-16 characters, a letter first; stored upper-case.
+SYMBOL_PATTERN: Final = "[A-Za-z][A-Za-z0-9.-]{0,15}"
+#: Prices and quantities are below MAX_VALUE with at most MAX_DECIMAL_PLACES places, so one
+#: trade's notional has at most 36 significant digits (DynamoDB keeps 38).
 MAX_DECIMAL_PLACES: Final = 8
 MAX_VALUE: Final = Decimal(10) ** 10
-_PLACES: Final = Decimal(1).scaleb(-MAX_DECIMAL_PLACES)
 MAX_TIMESTAMP_MS: Final = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z
-_SYMBOL_RE: Final = re.compile(r"[A-Za-z][A-Za-z0-9.-]{0,15}")
+REQUIRED_FIELDS: Final = ("trade_id", "symbol", "price", "quantity", "timestamp")
+
+_SYMBOL_RE: Final = re.compile(SYMBOL_PATTERN)
+_SURROGATE_RE: Final = re.compile("[\ud800-\udfff]")
+_PLACES: Final = Decimal(1).scaleb(-MAX_DECIMAL_PLACES)
+_MAX_TIMESTAMP_DIGITS: Final = len(str(MAX_TIMESTAMP_MS))
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 _MS: Final = timedelta(milliseconds=1)
-_REQUIRED: Final = ("trade_id", "symbol", "price", "quantity", "timestamp")
+#: Rounding here only ever trims zeros (the result is compared with the value), so no trap.
+_TRIM: Final = Context(prec=40, traps=[InvalidOperation])
 #: In ``all_valid``: a comparison with NaN raises (instead of quietly answering False), and a
 #: sum that would need rounding raises (so its exponent is exactly the smallest one).
-_CHECKS: Final = Context(prec=38, traps=[InvalidOperation, Inexact])
+_CHECKS: Final = Context(prec=60, traps=[InvalidOperation, Inexact])
 _SYMBOL, _PRICE, _QUANTITY = attrgetter("symbol"), attrgetter("price"), attrgetter("quantity")
+_NUMBER_RULE: Final = "allowed: a JSON number or a numeric string of ASCII digits"
 
 Side = Literal["buy", "sell"]
 _SIDE_OF: Final[dict[Any, Side | None]] = {None: None, "": None, "buy": "buy", "sell": "sell"}
@@ -65,11 +74,11 @@ class RecordError(ValueError):
 class Trade(msgspec.Struct, frozen=True, gc=False):
     """A validated trade: symbol upper-case, exact decimals, timestamp in epoch milliseconds.
 
-    The constraints cost msgspec next to nothing while decoding (they are not checked when a
-    ``Trade`` is built in Python, where ``finish``/``validate`` have already checked).
+    The constraints cost msgspec next to nothing while decoding; they are not checked when a
+    ``Trade`` is built in Python, where ``validate`` has already checked.
     """
 
-    trade_id: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_TRADE_ID)]
+    trade_id: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_TRADE_ID_CHARS)]
     symbol: str
     price: Decimal
     quantity: Decimal
@@ -77,164 +86,190 @@ class Trade(msgspec.Struct, frozen=True, gc=False):
     side: Side | None = None
 
 
-class WireTrade(msgspec.Struct, gc=False):
-    """The basic JSON types of a trade, as msgspec decodes them (values not yet checked)."""
-
-    trade_id: str
-    symbol: str
-    price: Decimal
-    quantity: Decimal
-    timestamp: int | str
-    side: str | None = None
+def has_lone_surrogate(text: str) -> bool:
+    """Whether ``text`` holds a lone surrogate (an invalid ``\\udXXX`` escape or a byte that
+    was not UTF-8): such text cannot be written as UTF-8."""
+    return not text.isascii() and _SURROGATE_RE.search(text) is not None
 
 
-def _show(value: Any) -> str:
-    numeric = isinstance(value, Decimal | int | float) and not isinstance(value, bool)
-    text = repr(str(value) if numeric else value)  # numbers quoted alike, whatever the path
+def show(value: Any) -> str:
+    """A short, printable excerpt of a value for a reason (numbers quoted alike on every path)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 128:
+        return f"<an integer of {value.bit_length()} bits>"
+    if isinstance(value, Decimal | int | float) and not isinstance(value, bool):
+        text = repr(str(value))
+    elif isinstance(value, dict | list | tuple):
+        return "an object" if isinstance(value, dict) else "a list"
+    else:
+        text = repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def _positive(name: str, value: Decimal, raw: Any) -> Decimal:
+def _checked(name: str, value: Decimal, raw: Any) -> Decimal:
+    """``value`` if finite, > 0, below MAX_VALUE with at most 8 places (extra zeros trimmed)."""
     if not value.is_finite() or value <= 0:
-        raise RecordError(f"{name}: {_show(raw)} is not a finite number > 0")
-    if value >= MAX_VALUE or value.quantize(_PLACES, ROUND_DOWN) != value:
-        raise RecordError(
-            f"{name}: {_show(raw)} is out of range; allowed: below 1e10 with at most "
-            f"{MAX_DECIMAL_PLACES} decimal places"
-        )
-    return value
+        raise RecordError(f"{name}: {show(raw)} is not a finite number > 0")
+    if value < MAX_VALUE:
+        exponent = value.as_tuple().exponent
+        if isinstance(exponent, int) and exponent >= -MAX_DECIMAL_PLACES:
+            return value
+        trimmed = value.quantize(_PLACES, ROUND_DOWN, _TRIM)  # "1.000000000" is fine
+        if trimmed == value:
+            return trimmed
+    raise RecordError(
+        f"{name}: {show(raw)} is out of range; allowed: below 1e10 with at most "
+        f"{MAX_DECIMAL_PLACES} decimal places"
+    )
 
 
 def _number(name: str, raw: Any) -> Decimal:
     if isinstance(raw, Decimal):
-        return _positive(name, raw, raw)
+        return _checked(name, raw, raw)
     if isinstance(raw, bool) or not isinstance(raw, int | float | str):
-        raise RecordError(
-            f"{name}: {_show(raw)} is not a number; allowed: a JSON number or numeric string"
-        )
+        raise RecordError(f"{name}: {show(raw)} is not a number; {_NUMBER_RULE}")
+    if isinstance(raw, str) and (not raw.isascii() or "_" in raw):
+        # Decimal() would read full-width digits and "1_000"; JSON numbers have neither.
+        raise RecordError(f"{name}: {show(raw)} is not a number; {_NUMBER_RULE}")
     try:
         value = Decimal(repr(raw) if isinstance(raw, float) else raw)
     except InvalidOperation:
-        raise RecordError(f"{name}: {_show(raw)} is not a finite number > 0") from None
-    return _positive(name, value, raw)
+        raise RecordError(f"{name}: {show(raw)} is not a number; {_NUMBER_RULE}") from None
+    return _checked(name, value, raw)
 
 
-def _iso_ms(raw: str) -> int:
+def _iso_ms(raw: Any, text: str) -> int:
     try:
-        moment = datetime.fromisoformat(raw)
+        moment = datetime.fromisoformat(text)
     except ValueError:
         raise RecordError(
-            f"timestamp: {_show(raw)} is neither epoch milliseconds nor ISO-8601"
+            f"timestamp: {show(raw)} is neither epoch milliseconds nor ISO-8601"
         ) from None
-    if moment.tzinfo is None or moment.utcoffset() is None:
+    if moment.utcoffset() is None:
         raise RecordError(
-            f"timestamp: {_show(raw)} has no zone; allowed: ISO-8601 with Z or an offset, "
+            f"timestamp: {show(raw)} has no zone; allowed: ISO-8601 with Z or an offset, "
             "or epoch milliseconds"
         )
-    return (moment - _EPOCH) // _MS
+    return (moment - _EPOCH) // _MS  # whole milliseconds; a sub-millisecond part is dropped
+
+
+def _out_of_range(raw: Any) -> RecordError:
+    return RecordError(
+        f"timestamp: {show(raw)} is out of range; allowed: 1970-01-01 to 9999-12-31 UTC"
+    )
 
 
 def _timestamp(raw: Any) -> int:
     if isinstance(raw, str):
         text = raw.strip()
-        value = int(text) if text.isascii() and text.isdigit() else _iso_ms(text)
+        if not text.isascii():
+            raise RecordError(
+                f"timestamp: {show(raw)} is not ASCII; allowed: epoch milliseconds in ASCII "
+                "digits or ISO-8601 with a zone"
+            )
+        if not text.isdigit():
+            value = _iso_ms(raw, text)
+        elif len(text.lstrip("0")) > _MAX_TIMESTAMP_DIGITS:  # before int(): no digit limit hit
+            raise _out_of_range(raw)
+        else:
+            value = int(text)
     elif isinstance(raw, int) and not isinstance(raw, bool):
         value = raw
-    elif isinstance(raw, Decimal | float) and raw == raw and int(raw) == raw:
-        value = int(raw)
+    elif isinstance(raw, Decimal | float) and not isinstance(raw, bool):
+        number = Decimal(repr(raw)) if isinstance(raw, float) else raw
+        if not number.is_finite() or number != number.to_integral_value(context=_TRIM):
+            raise RecordError(
+                f"timestamp: {show(raw)} is not epoch milliseconds (an integer) or ISO-8601 "
+                "with a zone"
+            )
+        if not 0 <= number <= MAX_TIMESTAMP_MS:  # before int(): 1e999999999 stays a Decimal
+            raise _out_of_range(raw)
+        value = int(number)
     else:
         raise RecordError(
-            f"timestamp: {_show(raw)} is not epoch milliseconds (an integer) or ISO-8601 "
+            f"timestamp: {show(raw)} is not epoch milliseconds (an integer) or ISO-8601 "
             "with a zone"
         )
     if not 0 <= value <= MAX_TIMESTAMP_MS:
-        raise RecordError(
-            f"timestamp: {_show(raw)} is out of range; allowed: 1970-01-01 to 9999-12-31 UTC"
-        )
+        raise _out_of_range(raw)
     return value
 
 
-def _text_fields(trade_id: Any, symbol: Any, side: Any) -> tuple[str, str, Side | None]:
-    if not isinstance(trade_id, str) or not trade_id or len(trade_id) > MAX_TRADE_ID:
+def _trade_id(raw: Any) -> str:
+    if not isinstance(raw, str) or not 0 < len(raw) <= MAX_TRADE_ID_CHARS:
         raise RecordError(
-            f"trade_id: {_show(trade_id)} is not a non-empty string of at most 128 characters"
+            f"trade_id: {show(raw)} is not a non-empty string of at most "
+            f"{MAX_TRADE_ID_CHARS} characters"
         )
-    if not isinstance(symbol, str) or _SYMBOL_RE.fullmatch(symbol) is None:
+    if has_lone_surrogate(raw):
         raise RecordError(
-            f"symbol: {_show(symbol)} is invalid; allowed: 1-16 characters of A-Z a-z 0-9 . - "
+            f"trade_id: {show(raw)} is not valid Unicode (a lone surrogate or a byte that is "
+            "not UTF-8)"
+        )
+    return raw
+
+
+def _symbol(raw: Any) -> str:
+    if not isinstance(raw, str) or _SYMBOL_RE.fullmatch(raw) is None:
+        raise RecordError(
+            f"symbol: {show(raw)} is invalid; allowed: 1-16 characters of A-Z a-z 0-9 . - "
             "starting with a letter"
         )
+    return raw.upper()
+
+
+def _side(raw: Any) -> Side | None:
     try:
-        canonical = _SIDE_OF[side]
+        return _SIDE_OF[raw]
     except (KeyError, TypeError):  # TypeError: unhashable, e.g. a list
         raise RecordError(
-            f"side: {_show(side)} is invalid; allowed: 'buy', 'sell' or absent"
+            f"side: {show(raw)} is invalid; allowed: 'buy', 'sell' or absent"
         ) from None
-    return trade_id, symbol.upper(), canonical
-
-
-def finish(wire: WireTrade) -> Trade:
-    """Check the values of a typed record (fast path); raise ``RecordError`` naming the field."""
-    trade_id, symbol, side = _text_fields(wire.trade_id, wire.symbol, wire.side)
-    ts = wire.timestamp
-    if type(ts) is not int or not 0 <= ts <= MAX_TIMESTAMP_MS:
-        ts = _timestamp(ts)
-    return Trade(
-        trade_id,
-        symbol,
-        _positive("price", wire.price, wire.price),
-        _positive("quantity", wire.quantity, wire.quantity),
-        ts,
-        side,
-    )
 
 
 def validate(record: Any) -> Trade:
-    """Validate any decoded record (dict); raise ``RecordError`` with a precise reason."""
-    if not isinstance(record, Mapping):
+    """Validate any decoded record; raise ``RecordError`` with a precise reason."""
+    if not isinstance(record, dict):  # what every decoder makes of a JSON object
         raise RecordError(
-            f"record: {_show(record)} is not an object; allowed: a JSON object per trade"
+            f"record: {show(record)} is not an object; allowed: a JSON object per trade"
         )
-    missing = [name for name in _REQUIRED if record.get(name) is None]
+    missing = [name for name in REQUIRED_FIELDS if record.get(name) is None]
     if missing:
         raise RecordError(
-            f"missing field(s) {', '.join(missing)}; required: {', '.join(_REQUIRED)}"
+            f"missing field(s) {', '.join(missing)}; required: {', '.join(REQUIRED_FIELDS)}"
         )
-    trade_id, symbol, side = _text_fields(record["trade_id"], record["symbol"], record.get("side"))
     return Trade(
-        trade_id,
-        symbol,
+        _trade_id(record["trade_id"]),
+        _symbol(record["symbol"]),
         _number("price", record["price"]),
         _number("quantity", record["quantity"]),
         _timestamp(record["timestamp"]),
-        side,
+        _side(record.get("side")),
     )
 
 
-def _exact_positive(values: list[Decimal]) -> bool:
-    """``_positive``'s test for a whole column (run under ``_CHECKS``; NaN raises).
+def _column_valid(values: list[Decimal]) -> bool:
+    """``_checked``'s test for a whole column, already canonical (run under ``_CHECKS``).
 
-    An exact sum of Decimals has the smallest exponent of its terms, so one ``sum`` tells
-    whether every value has at most 8 decimal places (``1.000000000`` is refused here and
-    accepted by the precise path, as it should be).
+    Bounds first (a comparison is cheap even for a million-digit value), then one exact sum:
+    its exponent is the smallest of its terms, so it tells whether every value has at most 8
+    places (``1.000000000`` is refused here and trimmed by ``validate``, as it should be).
     """
-    if min(values) <= 0 or max(values) >= MAX_VALUE:
+    if not (min(values) > 0 and max(values) < MAX_VALUE):
         return False
-    exponent = reduce(add, values).as_tuple().exponent
+    exponent = sum(values, Decimal(0)).as_tuple().exponent
     return isinstance(exponent, int) and exponent >= -MAX_DECIMAL_PLACES
 
 
 def _canonical_symbol(symbol: str) -> bool:
-    return _SYMBOL_RE.fullmatch(symbol) is not None and symbol == symbol.upper()
+    return _SYMBOL_RE.fullmatch(symbol) is not None and symbol.isupper()
 
 
 def all_valid(trades: Sequence[Trade]) -> bool:
-    """Whether every trade, as msgspec decoded it into ``Trade``, is what ``finish`` returns.
+    """Whether every trade, as msgspec decoded it into ``Trade``, is what ``validate`` returns.
 
-    The per-record checks of ``finish`` cost ~5 us a trade in Python; msgspec has already
-    enforced ``Trade``'s constraints, and the rest runs over whole columns in C (the few
-    distinct symbols, min/max/sum of each number column). It is deliberately stricter than
-    ``finish`` (a lower-case symbol needs normalising): ``False`` only means "take the
+    msgspec has already enforced ``Trade``'s constraints; the rest runs over whole columns in
+    C (the few distinct symbols; min, max and sum of each number column). It is stricter than
+    ``validate`` (a lower-case symbol needs normalising): ``False`` only means "take the
     precise per-record path", which then gives each record its verdict and reason.
     """
     if not trades:
@@ -243,8 +278,8 @@ def all_valid(trades: Sequence[Trade]) -> bool:
         return False
     with localcontext(_CHECKS):
         try:
-            return _exact_positive(list(map(_PRICE, trades))) and _exact_positive(
+            return _column_valid(list(map(_PRICE, trades))) and _column_valid(
                 list(map(_QUANTITY, trades))
             )
-        except ArithmeticError:  # NaN, or a sum beyond 38 digits
+        except ArithmeticError:  # NaN, or a sum that would need rounding
             return False

@@ -1,6 +1,6 @@
 """DynamoDB adapter: the batch ledger and exactly-once, order-free merging of bars.
 
-Design (see README "Exactly-once merge"): every touched bar is written with two puts in one
+Design (README, "Exactly-once merge"): every touched bar is written with two puts in one
 ``TransactWriteItems`` — an *applied marker* ``(bar, batch)`` that must not exist yet, and the
 merged bar, conditioned on the ``trade_count`` we read (a strictly growing version). A
 redelivered batch finds its markers and changes nothing; a concurrent writer makes our
@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Final
 import msgspec
 from botocore.exceptions import ClientError
 
-from processor.bars import Bar, BarKey, merge, minute_label
+from processor.bars import MINUTE_MS, Bar, BarKey, exceeds_limits, merge, minute_label
 from processor.contract import (
     SYMBOL_PARTITION_KEY_PREFIX,
     TABLE_PARTITION_KEY,
@@ -38,7 +38,15 @@ from processor.errors import BarContentionError, BatchConflictError
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-__all__ = ["BarStore", "Ledger", "bar_from_item", "bar_item", "bar_keys"]
+__all__ = [
+    "Applied",
+    "Current",
+    "DynamoBarStore",
+    "Ledger",
+    "bar_from_item",
+    "bar_item",
+    "bar_keys",
+]
 
 MAX_ATTEMPTS: Final = 12
 #: Two items per bar; DynamoDB allows 100 items per TransactWriteItems.
@@ -52,10 +60,18 @@ _HARMLESS: Final = frozenset({None, "None", "TransactionConflict"})
 
 
 def bar_keys(symbol: str, minute_ms: int) -> dict[str, dict[str, str]]:
-    """The table key of a bar (SPEC §5)."""
+    """The table key of a bar."""
     return {
         TABLE_PARTITION_KEY: {"S": bar_partition_key(symbol)},
         TABLE_SORT_KEY: {"S": bar_sort_key(minute_label(minute_ms))},
+    }
+
+
+def _marker_keys(symbol: str, minute_ms: int, batch_id: str) -> dict[str, dict[str, str]]:
+    """The key of the item that says "this batch is in this bar"."""
+    return {
+        TABLE_PARTITION_KEY: {"S": bar_partition_key(symbol)},
+        TABLE_SORT_KEY: {"S": f"APPLIED#1m#{minute_label(minute_ms)}#{batch_id}"},
     }
 
 
@@ -84,7 +100,7 @@ def bar_from_item(item: Item) -> Bar:
     open_ts = int(item["open_ts"]["N"])
     return Bar(
         item[TABLE_PARTITION_KEY]["S"].removeprefix(SYMBOL_PARTITION_KEY_PREFIX),
-        open_ts - open_ts % 60_000,
+        open_ts - open_ts % MINUTE_MS,
         n("open"),
         n("high"),
         n("low"),
@@ -99,30 +115,33 @@ def bar_from_item(item: Item) -> Bar:
     )
 
 
-def _merged(stored: Bar | None, bar: Bar) -> Bar:
-    return bar if stored is None else merge(stored, bar)
-
-
 class Ledger(msgspec.Struct, frozen=True):
-    """The batch's ledger entry: when it was first received and whether it completed."""
+    """The batch's ledger entry: first receipt (time and source), and whether it completed."""
 
     received_at_ms: int
     complete: bool
+    source: str
+
+
+class Current(msgspec.Struct):
+    """The touched bars as stored, and those that already hold this batch (marker found)."""
+
+    bars: dict[BarKey, Bar]
+    applied: set[BarKey]
+
+
+class Applied(msgspec.Struct):
+    """What a merge wrote: the bars as stored after it, and bars it refused (over a limit)."""
+
+    stored: list[Bar]
+    refused: list[BarKey]
 
 
 def _code(err: ClientError) -> str:
     return str(err.response.get("Error", {}).get("Code", ""))
 
 
-def _marker(keys: dict[str, dict[str, str]], minute: str, batch_id: str, expires_at: str) -> Item:
-    return {
-        TABLE_PARTITION_KEY: keys[TABLE_PARTITION_KEY],
-        TABLE_SORT_KEY: {"S": f"APPLIED#1m#{minute}#{batch_id}"},
-        TABLE_TTL_ATTRIBUTE: {"N": expires_at},
-    }
-
-
-class BarStore:
+class DynamoBarStore:
     """Ledger and bar writes against one table; calls fan out on ``executor``.
 
     ``concurrency`` is how many calls the executor runs at once: the bars of a batch are
@@ -178,8 +197,12 @@ class BarStore:
                     f"batch_id {batch_id!r} was already used for different trades; "
                     "a batch id names one set of trades"
                 ) from None
-            return Ledger(int(old["received_at"]["N"]), old["status"]["S"] == "complete")
-        return Ledger(now_ms, complete=False)
+            return Ledger(
+                int(old["received_at"]["N"]),
+                old["status"]["S"] == "complete",
+                old.get("source", {}).get("S", ""),
+            )
+        return Ledger(now_ms, complete=False, source=source)
 
     def complete(self, batch_id: str) -> None:
         self._ddb.update_item(
@@ -190,16 +213,28 @@ class BarStore:
             ExpressionAttributeValues={":done": {"S": "complete"}},
         )
 
-    def read(self, keys: Iterable[BarKey]) -> dict[BarKey, Bar]:
-        """Current bars (strongly consistent), 100 keys per request, requests in parallel."""
-        wanted = [bar_keys(symbol, minute) for symbol, minute in keys]
+    def read(self, keys: Iterable[BarKey], batch_id: str | None = None) -> Current:
+        """Current bars (strongly consistent) and, given ``batch_id``, which of them already
+        hold it: 100 keys per request, requests in parallel."""
+        wanted: list[Item] = []
+        markers: dict[tuple[str, str], BarKey] = {}
+        for key in keys:
+            wanted.append(bar_keys(*key))
+            if batch_id is not None:
+                marker = _marker_keys(*key, batch_id)
+                markers[_pk_sk(marker)] = key
+                wanted.append(marker)
         parts = [wanted[i : i + _BATCH_GET_LIMIT] for i in range(0, len(wanted), _BATCH_GET_LIMIT)]
-        found: dict[BarKey, Bar] = {}
+        current = Current({}, set())
         for items in self._executor.map(self._batch_get, parts):
             for item in items:
-                bar = bar_from_item(item)
-                found[bar.key] = bar
-        return found
+                marked = markers.get(_pk_sk(item))
+                if marked is not None:
+                    current.applied.add(marked)
+                else:
+                    bar = bar_from_item(item)
+                    current.bars[bar.key] = bar
+        return current
 
     def _batch_get(self, keys: Sequence[Item]) -> list[Item]:
         items: list[Item] = []
@@ -215,8 +250,13 @@ class BarStore:
 
     def apply(
         self, bars: Iterable[Bar], batch_id: str, expires_at: int, current: Mapping[BarKey, Bar]
-    ) -> list[Bar]:
-        """Merge each bar of the batch into the table exactly once; return them as stored."""
+    ) -> Applied:
+        """Merge each bar of the batch into the table exactly once.
+
+        A bar whose merge with what is stored now would pass the bar limits is not written and
+        is returned in ``refused``; that can only happen here when another writer grew it
+        since it was read (the service checked it against what it read).
+        """
         todo = list(bars)
         size = min(BARS_PER_TRANSACTION, max(1, -(-len(todo) // self._concurrency)))
         jobs = [
@@ -225,23 +265,36 @@ class BarStore:
             )
             for i in range(0, len(todo), size)
         ]
-        return [bar for job in jobs for bar in job.result()]
+        applied = Applied([], [])
+        for job in jobs:
+            part = job.result()
+            applied.stored += part.stored
+            applied.refused += part.refused
+        return applied
 
     def _apply_group(
         self, bars: list[Bar], current: Mapping[BarKey, Bar], batch_id: str, expires_at: int
-    ) -> list[Bar]:
+    ) -> Applied:
         """Write ``bars`` in one transaction, retrying only the bars that are not settled.
 
-        A bar is settled when the transaction commits, or when its marker already exists (the
-        batch is in that bar). A bar whose version changed is merged again with the current
-        item; a transaction conflict is retried after a jittered pause.
+        A bar is settled when the transaction commits, when its marker already exists (the
+        batch is in that bar), or when it is refused. A bar whose version changed is merged
+        again with the current item; a transaction conflict is retried after a jittered pause.
         """
         stored = {bar.key: current.get(bar.key) for bar in bars}
         done: dict[BarKey, Bar] = {}
+        refused: list[BarKey] = []
         pending = bars
         expires = str(expires_at)
         for attempt in range(MAX_ATTEMPTS):
             merged = [_merged(stored[bar.key], bar) for bar in pending]
+            over = {bar.key for bar in merged if exceeds_limits(bar)}
+            if over:
+                refused += over
+                merged = [bar for bar in merged if bar.key not in over]
+                pending = [bar for bar in pending if bar.key not in over]
+            if not pending:
+                break
             try:
                 self._ddb.transact_write_items(
                     TransactItems=self._transaction(merged, stored, batch_id, expires)
@@ -256,12 +309,14 @@ class BarStore:
                 done.update((bar.key, bar) for bar in merged)
                 pending = []
             if not pending:
-                return [done[bar.key] for bar in bars]
-        first = pending[0]
-        raise BarContentionError(
-            f"bar {first.symbol} {minute_label(first.minute_ms)} changed under every one of "
-            f"{MAX_ATTEMPTS} attempts"
-        )
+                break
+        else:
+            first = pending[0]
+            raise BarContentionError(
+                f"bar {first.symbol} {minute_label(first.minute_ms)} changed under every one of "
+                f"{MAX_ATTEMPTS} attempts"
+            )
+        return Applied([done[bar.key] for bar in bars if bar.key in done], refused)
 
     def _transaction(
         self, merged: list[Bar], stored: Mapping[BarKey, Bar | None], batch_id: str, expires: str
@@ -269,11 +324,12 @@ class BarStore:
         """Two puts per bar: the marker that must not exist, the bar at the version read."""
         items: list[Any] = []
         for bar in merged:
-            item = bar_item(bar)
-            marker = _marker(item, minute_label(bar.minute_ms), batch_id, expires)
+            marker = _marker_keys(bar.symbol, bar.minute_ms, batch_id) | {
+                TABLE_TTL_ATTRIBUTE: {"N": expires}
+            }
             put: dict[str, Any] = {
                 "TableName": self._table,
-                "Item": item,
+                "Item": bar_item(bar),
                 "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
             }
             old = stored[bar.key]
@@ -331,3 +387,11 @@ class BarStore:
         if not (learned or conflict):
             raise err
         return learned
+
+
+def _merged(stored: Bar | None, bar: Bar) -> Bar:
+    return bar if stored is None else merge(stored, bar)
+
+
+def _pk_sk(item: Item) -> tuple[str, str]:
+    return item[TABLE_PARTITION_KEY]["S"], item[TABLE_SORT_KEY]["S"]

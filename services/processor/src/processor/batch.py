@@ -1,31 +1,31 @@
-"""The pure core of one batch: chunks in, bars and archive lines out, counts kept.
+"""One batch in memory: chunks of records in; bars, counts and archive lines out (pure).
 
-Holds only the bars, a compact set of seen trade ids and the first few rejections for the
-response; accepted trades and rejections stream out to the two sinks as gzip-ready lines.
+Holds only the bars, a compact set of the trade ids seen and the first rejections for the
+response; accepted lines and rejections stream out to the two sinks as they come.
 """
 
 from __future__ import annotations
 
-import hashlib
 from array import array
 from collections.abc import Callable, Iterable
+from decimal import Decimal
 from operator import attrgetter
 from typing import Any, Final
 
 import msgspec
 
 from processor.bars import Bar, BarKey, aggregate
-from processor.decode import Chunk, Rejection
+from processor.decode import ENCODER, Chunk, Rejection, json_safe
+from processor.errors import ObjectTooLargeError
 from processor.records import Trade
+from processor.settings import Limits
 
-__all__ = ["BatchResult", "TradeIdSet", "consume", "rejection_line"]
+__all__ = ["BatchResult", "TradeIdSet", "consume", "rejection_lines"]
 
-#: Rejections kept in memory for the response; all of them go to the archive.
-REPORTED_REJECTIONS: Final = 1_000
-_ENCODER: Final = msgspec.json.Encoder(decimal_format="number")
 _MASK: Final = 0xFFFF_FFFF_FFFF_FFFF
 _TRADE_ID: Final = attrgetter("trade_id")
 _REPEATED: Final = "trade_id: repeated within the batch; the first occurrence was counted"
+_LINE: Final = msgspec.json.Decoder(float_hook=Decimal)
 
 Sink = Callable[[bytes], None]
 
@@ -36,12 +36,13 @@ def _fingerprint(hash_: int) -> int:
 
 
 class TradeIdSet:
-    """Trade ids seen in one batch, exact up to a 64-bit hash collision (p < 1e-7 per 1e6 ids).
+    """Trade ids seen in one batch, exact up to a 64-bit hash collision (p < 1e-7 per 1e6 ids;
+    string hashes are salted per process, so a sender cannot aim for one).
 
-    A plain ``set`` of the ids' hashes while small (fast, and ``add_new`` checks a whole chunk
-    with set operations in C), then an open-addressing table of 64-bit fingerprints in an
-    ``array`` (16 bytes per id instead of ~70), so memory stays far below the 64 MB budget of
-    P-4 even for millions of trades.
+    A plain ``set`` of the ids' hashes while small (``add_new`` checks a whole chunk with set
+    operations in C), then an open-addressing table of 64-bit fingerprints in an ``array``
+    (16 bytes per id instead of ~70), so memory stays far below the budget even for millions
+    of trades.
     """
 
     def __init__(self, compact_after: int = 200_000) -> None:
@@ -115,68 +116,75 @@ class BatchResult(msgspec.Struct):
     accepted: int = 0
     rejected: int = 0
     reported: list[Rejection] = msgspec.field(default_factory=list)
-    fingerprint: str = ""
 
 
-def rejection_line(batch_id: str, source: str, rejection: Rejection) -> dict[str, Any]:
-    """One line of the ``rejected/`` archive: self-contained, with the offending record."""
-    return {
-        "batch_id": batch_id,
-        "source": source,
-        "index": rejection.index,
-        "trade_id": rejection.trade_id,
-        "reason": rejection.reason,
-        "record": rejection.record,
-    }
-
-
-def _encode_rejections(batch_id: str, source: str, rejections: list[Rejection]) -> bytes:
-    try:
-        return _ENCODER.encode_lines([rejection_line(batch_id, source, r) for r in rejections])
-    except (TypeError, ValueError):
-        lines = [
-            rejection_line(batch_id, source, r) | {"record": repr(r.record)} for r in rejections
+def rejection_lines(rejections: Iterable[Rejection], max_depth: int) -> bytes:
+    """Lines of the ``rejected/`` archive: each record with its index and reason, as strict
+    JSON (a record is made safe first: NaN kept as a string, bad text escaped, depth cut)."""
+    return ENCODER.encode_lines(
+        [
+            {
+                "index": r.index,
+                "trade_id": r.trade_id,
+                "reason": r.reason,
+                "record": json_safe(r.record, max_depth),
+            }
+            for r in rejections
         ]
-        return _ENCODER.encode_lines(lines)
+    )
 
 
-def _first_occurrences(chunk: Chunk, seen: TradeIdSet) -> list[Trade]:
-    """The chunk's trades whose id is new; each repeat becomes a rejection of the chunk."""
-    kept = []
-    for index, trade in zip(chunk.indexes, chunk.trades, strict=True):
+def _first_occurrences(chunk: Chunk, seen: TradeIdSet) -> tuple[list[Trade], list[bytes]]:
+    """The chunk's trades (and lines) whose id is new; each repeat becomes a rejection."""
+    trades, lines = [], []
+    for index, trade, line in zip(chunk.indexes, chunk.trades, chunk.line_list(), strict=True):
         if seen.add(trade.trade_id):
-            kept.append(trade)
+            trades.append(trade)
+            lines.append(line)
         else:
-            chunk.rejections.append(Rejection(index, trade.trade_id, _REPEATED, trade))
-    return kept
+            chunk.rejections.append(Rejection(index, trade.trade_id, _REPEATED, _record(line)))
+    return trades, lines
 
 
-def consume(
-    chunks: Iterable[Chunk], batch_id: str, source: str, accepted: Sink, rejected: Sink
-) -> BatchResult:
-    """Aggregate ``chunks``; stream accepted trades and rejections (with reasons) to the sinks.
+def _record(line: bytes) -> Any:
+    """The record of an archive line (strict JSON already), for the rejection of a repeat."""
+    return _LINE.decode(line)
 
-    A ``trade_id`` seen before in the batch is rejected, so it is counted once.
+
+def _joined(lines: list[bytes]) -> bytes:
+    return b"\n".join(lines) + b"\n" if lines else b""
+
+
+def consume(chunks: Iterable[Chunk], limits: Limits, accepted: Sink, rejected: Sink) -> BatchResult:
+    """Aggregate ``chunks``; stream accepted lines and rejections (with reasons) to the sinks.
+
+    A ``trade_id`` seen before in the batch is rejected, so it is counted once. A batch that
+    touches more bars than ``limits.max_batch_bars`` is too large as a whole.
     """
     result = BatchResult()
     seen = TradeIdSet()
-    digest = hashlib.sha256()
     for chunk in chunks:
-        rejections = chunk.rejections
         trades = chunk.trades
-        if trades and not seen.add_new(list(map(_TRADE_ID, trades))):
-            trades = _first_occurrences(chunk, seen)
+        if trades:
+            if seen.add_new(list(map(_TRADE_ID, trades))):
+                lines = chunk.lines if isinstance(chunk.lines, bytes) else _joined(chunk.lines)
+            else:
+                trades, kept = _first_occurrences(chunk, seen)
+                lines = _joined(kept)
         if trades:
             aggregate(trades, result.bars)
-            lines = _ENCODER.encode_lines(trades)
-            digest.update(lines)
+            if len(result.bars) > limits.max_batch_bars:
+                raise ObjectTooLargeError(
+                    f"batch: touches more than {limits.max_batch_bars} bars; allowed: at most "
+                    f"{limits.max_batch_bars} symbol-minutes per object or call (split it)"
+                )
             accepted(lines)
             result.accepted += len(trades)
+        rejections = chunk.rejections
         if rejections:
             rejections.sort(key=lambda r: -1 if r.index is None else r.index)
-            rejected(_encode_rejections(batch_id, source, rejections))
+            rejected(rejection_lines(rejections, limits.max_depth))
             result.rejected += len(rejections)
-            room = REPORTED_REJECTIONS - len(result.reported)
+            room = limits.max_reported_rejections - len(result.reported)
             result.reported.extend(rejections[: max(0, room)])
-    result.fingerprint = digest.hexdigest()
     return result

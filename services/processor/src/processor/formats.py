@@ -1,0 +1,196 @@
+"""Input formats: the registry, the sniffing that picks one, and the byte stream they all read.
+
+Adding a format is one entry in ``FORMATS``: the module that decodes it (imported the first
+time such an object arrives, so a cold start compiles only what it uses) and how to recognise
+it. Every decoder module has ``decode(source, limits) -> Iterator[Chunk]`` and imports only
+``decode`` and ``records``: decoders never import each other or this module.
+
+The stream a decoder reads is the object's bytes after gzip (detected by its magic bytes),
+without a leading UTF-8 byte-order mark, counted against the byte limit and hashed: the hash
+of the whole content identifies the batch, so the same bytes uploaded again count once.
+"""
+
+from __future__ import annotations
+
+import codecs
+import gzip
+import hashlib
+import importlib
+import zlib
+from collections.abc import Callable, Iterator
+from typing import Final, NamedTuple, Protocol
+
+import msgspec
+
+from processor.decode import ByteStream, Chunk, Source
+from processor.errors import MalformedObjectError, ObjectTooLargeError, SourceReadError
+from processor.settings import Limits
+
+__all__ = ["FORMATS", "Content", "Format", "detect", "open_content"]
+
+_GZIP_MAGIC: Final = b"\x1f\x8b"
+_HEAD_BYTES: Final = 65_536
+_SNIFF: Final = msgspec.json.Decoder()
+
+
+class Decoder(Protocol):
+    def __call__(self, source: Source, limits: Limits) -> Iterator[Chunk]: ...
+
+
+def _first_line(head: bytes) -> bytes:
+    return head.split(b"\n", 1)[0]
+
+
+def _is_lines(head: bytes, suffix: str) -> bool:
+    """JSON Lines: objects, one per line; the first line is a whole object, not a document
+    with a ``trades`` array (named ``.jsonl``/``.ndjson``, that is decisive)."""
+    if suffix in (".jsonl", ".ndjson"):
+        return True
+    if not head.lstrip().startswith(b"{"):
+        return False
+    try:
+        first = _SNIFF.decode(_first_line(head))
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
+        return False
+    return isinstance(first, dict) and "trades" not in first
+
+
+def _is_document(head: bytes, suffix: str) -> bool:
+    """One JSON document: an array of trades, or an object with a ``trades`` array."""
+    return head.lstrip().startswith((b"[", b"{"))
+
+
+def _is_csv(head: bytes, suffix: str) -> bool:
+    """CSV with a header row naming the columns."""
+    return suffix == ".csv" or b"trade_id" in _first_line(head).lower()
+
+
+class Format(NamedTuple):
+    """One input format: where its decoder lives and how to recognise it."""
+
+    module: str
+    recognise: Callable[[bytes, str], bool]
+    description: str
+
+    def decoder(self) -> Decoder:
+        decode: Decoder = importlib.import_module(self.module).decode
+        return decode
+
+
+#: Tried in order; the first format that recognises the object's first bytes decodes it.
+FORMATS: Final[dict[str, Format]] = {
+    "jsonl": Format("processor.jsonl", _is_lines, "JSON Lines"),
+    "json": Format("processor.documents", _is_document, 'a JSON array or {"trades": [...]}'),
+    "csv": Format("processor.csvfile", _is_csv, "CSV with a header"),
+}
+
+
+def detect(head: bytes, key: str) -> str:
+    """The name of the format of an object whose content starts with ``head``."""
+    suffix = "." + key.lower().removesuffix(".gz").rsplit(".", 1)[-1] if "." in key else ""
+    for name, fmt in FORMATS.items():
+        if fmt.recognise(head, suffix):
+            return name
+    allowed = ", ".join(fmt.description for fmt in FORMATS.values())
+    raise MalformedObjectError(
+        f"object: unrecognised format (starts with {head[:40]!r}); allowed: {allowed}, "
+        "each optionally gzip-compressed",
+        0,
+    )
+
+
+class _Body:
+    """The S3 body: a failure to read it is the network's, not the content's (transient)."""
+
+    def __init__(self, body: ByteStream) -> None:
+        self._body = body
+
+    def read(self, size: int = -1, /) -> bytes:
+        try:
+            return self._body.read(size)
+        except Exception as err:
+            raise SourceReadError(
+                f"reading the object failed: {type(err).__name__}: {err}"
+            ) from err
+
+
+class Content:
+    """The decompressed content: counted against ``max_bytes``, hashed, BOM removed.
+
+    ``head`` is its first block holding something besides whitespace (what formats are
+    recognised by); whole blocks of whitespace before it are skipped, ``skipped_lines``
+    counts their line breaks.
+    """
+
+    def __init__(self, body: ByteStream, max_bytes: int) -> None:
+        raw = _Body(body)
+        magic = raw.read(2)
+        self._stream: ByteStream = raw
+        if magic == _GZIP_MAGIC:
+            self._stream = gzip.GzipFile(fileobj=_Prefixed(magic, raw), mode="rb")  # type: ignore[call-overload]
+            magic = b""
+        self._max_bytes, self._read = max_bytes, 0
+        self._hash = hashlib.sha256()
+        self.skipped_lines = 0
+        head = self._counted(magic + self._raw(_HEAD_BYTES)).removeprefix(codecs.BOM_UTF8)
+        while head and not head.strip():
+            self.skipped_lines += head.count(b"\n")
+            head = self._counted(self._raw(_HEAD_BYTES))
+        self.head = head
+        self._pending = head
+
+    def _raw(self, size: int) -> bytes:
+        try:
+            return self._stream.read(size)
+        except (EOFError, gzip.BadGzipFile, zlib.error) as err:
+            raise MalformedObjectError(f"object: gzip stream is broken ({err})") from None
+
+    def _counted(self, data: bytes) -> bytes:
+        self._read += len(data)
+        if self._read > self._max_bytes:
+            raise ObjectTooLargeError(
+                f"object: larger than {self._max_bytes} bytes once decompressed; allowed: at "
+                f"most {self._max_bytes} bytes (split the file)"
+            )
+        self._hash.update(data)
+        return data
+
+    def read(self, size: int = -1, /) -> bytes:
+        if self._pending:
+            cut = len(self._pending) if size < 0 else size
+            out, self._pending = self._pending[:cut], self._pending[cut:]
+            return out
+        return self._counted(self._raw(size))
+
+    @property
+    def digest(self) -> str:
+        """SHA-256 of everything read so far (the whole content, once decoding finished)."""
+        return self._hash.hexdigest()
+
+
+class _Prefixed:
+    """A stream with bytes already read put back in front."""
+
+    def __init__(self, prefix: bytes, rest: ByteStream) -> None:
+        self._prefix, self._rest = prefix, rest
+
+    def read(self, size: int = -1, /) -> bytes:
+        if self._prefix:
+            cut = len(self._prefix) if size < 0 else size
+            out, self._prefix = self._prefix[:cut], self._prefix[cut:]
+            return out
+        return self._rest.read(size)
+
+
+def open_content(body: ByteStream, key: str, limits: Limits) -> tuple[Content, Iterator[Chunk]]:
+    """The content of an object and the chunks of its records, in whatever format it is.
+
+    Raises ``MalformedObjectError`` (possibly after some chunks) when the object as a whole
+    cannot be read, ``ObjectTooLargeError`` past a size limit: the caller then applies nothing
+    from it. ``SourceReadError`` means the read itself failed (transient).
+    """
+    content = Content(body, limits.max_object_bytes)
+    if not content.head:
+        return content, iter(())
+    decode = FORMATS[detect(content.head, key)].decoder()
+    return content, decode(content, limits)
