@@ -130,3 +130,10 @@ def test_what_the_database_would_add_to_production_worked_out_by_hand(rendered_s
     # Secrets Manager endpoint in 2 zones, 2 x 730 h x $0.01 = $14.60 (the prices of the sheet).
     expected = 757.74 + 0.10 + 0.608333 + 0.0315 + 0.40 + 0.10 + 14.60
     assert database.added[environment] == pytest.approx(expected)
+
+
+def test_the_commands_markdown_is_the_document_of_the_environments_asked(rendered_stacks, capsys):
+    environment = ENVIRONMENTS[0]
+    assert main(["--format", "markdown", "--environment", environment]) == 0
+    expected = costs_document({environment: rendered_stacks[environment]})
+    assert capsys.readouterr().out == expected

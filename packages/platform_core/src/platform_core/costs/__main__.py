@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 from platform_core.costs import environment_profiles, estimate_all, load_inputs
 from platform_core.costs.pricing import Estimate
-from platform_core.costs.report import build_costs_report, money, quantity, unit_price
+from platform_core.costs.report import costs_document, money, quantity, unit_price
 from platform_core.environments import REPO_ROOT, STACKS_DIR, discover_environments
 from platform_core.errors import PlatformError
 from platform_core.offline import RenderError, render_stack
@@ -46,11 +46,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m platform_core.costs",
         description=__doc__.split("\n\n")[0],
-        epilog=__doc__.split("\n\n", 2)[2],
+        epilog=__doc__.split("\n\n", 1)[1],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--environment", metavar="ENV", action="append", default=[],
                         help="only this environment, item by item (repeatable)")  # fmt: skip
-    parser.add_argument("--format", choices=("text", "markdown"), default="text")
+    parser.add_argument("--format", choices=("text", "markdown"), default="text",
+                        help="text (default), or the Markdown of docs/costs.md")  # fmt: skip
     args = parser.parse_args(argv)
     known = discover_environments(STACKS_DIR)
     unknown = [env for env in args.environment if env not in known]
@@ -62,13 +64,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         rendered = {env: render_stack(STACKS_DIR / env) for env in environments}
         profiles = environment_profiles(STACKS_DIR, environments)
         estimates = estimate_all(rendered, profiles, inputs)
+        document = costs_document(rendered) if args.format == "markdown" else None
     except (PlatformError, RenderError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    if args.format == "markdown":
-        sys.stdout.write(build_costs_report(estimates, inputs, profiles))
-    else:
-        sys.stdout.write(_text(estimates, itemised=bool(args.environment)))
+    sys.stdout.write(document or _text(estimates, itemised=bool(args.environment)))
     return 0
 
 
