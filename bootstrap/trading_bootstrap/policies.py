@@ -3,8 +3,9 @@
 Two roles per environment, both assumable only through GitHub's OIDC provider by this
 repository's jobs running in one GitHub environment:
 
-- the preview role (GitHub environment `<env>-preview`, pull requests): reads the state, takes
-  the stack lock, decrypts the stack's secrets; it cannot change anything in AWS;
+- the preview role (GitHub environment `<env>-preview`, pull requests and the scheduled drift
+  check): reads the state, takes the stack lock, decrypts the stack's secrets, and reads the
+  environment's own resources as `pulumi refresh` does; it cannot change anything in AWS;
 - the deploy role (GitHub environment `<env>`, main; production's needs an approval): in
   addition manages the resources of its own environment, recognised by their names (the
   patterns `platform_core.naming` derives, so every copy with an `environmentSuffix` matches)
@@ -28,6 +29,7 @@ from platform_core.database import final_snapshot_identifier
 from platform_core.iam import permissions_boundary_arn
 from platform_core.naming import ResourceNames
 from platform_core.network import NAT_INSTANCE_AMI_PARAMETER
+from platform_core.observability import ALARM_KEYS
 from trading_bootstrap.config import GITHUB_OIDC_AUDIENCE, GITHUB_OIDC_HOST, BootstrapConfig
 
 __all__ = [
@@ -242,9 +244,103 @@ def _program_lookups(config: BootstrapConfig) -> list[Statement]:
 
 
 def preview_policy(scope: DeployScope) -> dict[str, Any]:
-    """Pull-request previews: read state, take the stack's lock, read secrets, run lookups."""
+    """Previews: read state, take the stack's lock, read secrets, run lookups; and, for the
+    drift check's `pulumi preview --refresh`, read the environment's own resources."""
     statements = _state_and_secrets(scope, writable_prefix=".pulumi/locks/")
-    return {"Version": "2012-10-17", "Statement": [*statements, *_program_lookups(scope.config)]}
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            *statements,
+            *_program_lookups(scope.config),
+            *_refresh_reads(scope.config),
+        ],
+    }
+
+
+# What reading back each resource of the stack asks AWS (the AWS provider's Read), by service:
+# only read actions, and only on the environment's own resources (not on copies).
+S3_BUCKET_READS = (
+    "s3:GetAccelerateConfiguration", "s3:GetBucketAcl", "s3:GetBucketCORS",
+    "s3:GetBucketLocation", "s3:GetBucketLogging", "s3:GetBucketNotification",
+    "s3:GetBucketObjectLockConfiguration", "s3:GetBucketOwnershipControls", "s3:GetBucketPolicy",
+    "s3:GetBucketPolicyStatus", "s3:GetBucketPublicAccessBlock", "s3:GetBucketRequestPayment",
+    "s3:GetBucketTagging", "s3:GetBucketVersioning", "s3:GetBucketWebsite",
+    "s3:GetEncryptionConfiguration", "s3:GetLifecycleConfiguration",
+    "s3:GetReplicationConfiguration", "s3:ListBucket",
+)  # fmt: skip
+DYNAMODB_TABLE_READS = (
+    "dynamodb:DescribeContinuousBackups", "dynamodb:DescribeContributorInsights",
+    "dynamodb:DescribeKinesisStreamingDestination", "dynamodb:DescribeTable",
+    "dynamodb:DescribeTimeToLive", "dynamodb:GetResourcePolicy", "dynamodb:ListTagsOfResource",
+)  # fmt: skip
+LAMBDA_FUNCTION_READS = (
+    "lambda:GetFunction", "lambda:GetFunctionCodeSigningConfig", "lambda:GetFunctionConcurrency",
+    "lambda:GetFunctionConfiguration", "lambda:GetFunctionEventInvokeConfig",
+    "lambda:GetFunctionRecursionConfig", "lambda:GetFunctionUrlConfig", "lambda:GetPolicy",
+    "lambda:GetRuntimeManagementConfig", "lambda:ListAliases", "lambda:ListTags",
+    "lambda:ListVersionsByFunction",
+)  # fmt: skip
+QUEUE_READS = ("sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:ListQueueTags")
+TOPIC_READS = ("sns:GetDataProtectionPolicy", "sns:GetTopicAttributes", "sns:ListTagsForResource")
+ROLE_READS = (
+    "iam:GetRole", "iam:GetRolePolicy", "iam:ListAttachedRolePolicies", "iam:ListRolePolicies",
+    "iam:ListRoleTags",
+)  # fmt: skip
+DATABASE_READS = (
+    "rds:DescribeDBClusters", "rds:DescribeDBInstances", "rds:DescribeDBSubnetGroups",
+    "rds:ListTagsForResource",
+)  # fmt: skip
+
+
+def _refresh_reads(config: BootstrapConfig) -> list[Statement]:
+    """Reading back what the environment's stack holds, and nothing else: `pulumi preview
+    --refresh` (the drift check) asks AWS for each resource's current settings."""
+    names = _names(config)
+    buckets = [f"arn:aws:s3:::{name}" for name in (names.ingest_bucket, names.archive_bucket)]
+    table = _arn(config, "dynamodb", f"table/{names.table}")
+    function = _arn(config, "lambda", f"function:{names.function}")
+    log_group = _arn(config, "logs", f"log-group:{names.log_group}")
+    database = [
+        _arn(config, "rds", resource)
+        for resource in (
+            f"cluster:{names.database}",
+            f"db:{names.database}-?",
+            f"db:{names.database}-??",
+            f"subgrp:{names.database}",
+        )
+    ]
+    return [
+        {"Sid": "ReadBuckets", "Effect": "Allow", "Action": list(S3_BUCKET_READS),
+         "Resource": buckets},
+        {"Sid": "ReadTable", "Effect": "Allow", "Action": list(DYNAMODB_TABLE_READS),
+         "Resource": [table, f"{table}/*"]},
+        {"Sid": "ReadFunction", "Effect": "Allow", "Action": list(LAMBDA_FUNCTION_READS),
+         "Resource": [function, f"{function}:*"]},
+        {"Sid": "ReadLogGroup", "Effect": "Allow",
+         "Action": ["logs:ListTagsForResource", "logs:ListTagsLogGroup"],
+         "Resource": [log_group, f"{log_group}:*"]},
+        {"Sid": "ReadQueue", "Effect": "Allow", "Action": list(QUEUE_READS),
+         "Resource": _arn(config, "sqs", names.failure_queue)},
+        {"Sid": "ReadTopic", "Effect": "Allow", "Action": list(TOPIC_READS),
+         "Resource": _arn(config, "sns", names.alarm_topic)},
+        {"Sid": "ReadAlarms", "Effect": "Allow",
+         "Action": ["cloudwatch:DescribeAlarms", "cloudwatch:ListTagsForResource"],
+         "Resource": [_arn(config, "cloudwatch", f"alarm:{names.function}-{key}")
+                      for key in ALARM_KEYS]},
+        {"Sid": "ReadFunctionRole", "Effect": "Allow", "Action": list(ROLE_READS),
+         "Resource": f"arn:aws:iam::{config.account_id}:role/{names.role}"},
+        {"Sid": "ReadScalableTargetTags", "Effect": "Allow",
+         "Action": "application-autoscaling:ListTagsForResource",
+         "Resource": _arn(config, "application-autoscaling", "scalable-target/*")},
+        {"Sid": "ReadDatabase", "Effect": "Allow", "Action": list(DATABASE_READS),
+         "Resource": database},
+        # EC2 resources have no name in their ARN: this environment's carry its tag.
+        {"Sid": "ReadNetworkAttributes", "Effect": "Allow", "Action": list(NETWORK_READ_ACTIONS),
+         "Resource": _arn(config, "ec2", "*"),
+         "Condition": {"StringEquals": {"aws:ResourceTag/Environment": config.environment}}},
+        {"Sid": "DescribeForRefresh", "Effect": "Allow", "Action": list(UNSCOPABLE_READS),
+         "Resource": "*"},
+    ]  # fmt: skip
 
 
 def _names(config: BootstrapConfig) -> ResourceNames:

@@ -19,6 +19,7 @@ from platform_core.offline import RenderedStack, render_stack
 from platform_core.organisation import Organisation
 from tests.render.bootstrap.test_deploy_role import ACCOUNT, scope
 from tests.render.iam.model import Decision, Request, as_list, decide
+from tests.render.iam.reference import access_levels
 from tests.repository import ENVIRONMENTS, STACKS_DIR
 
 ALLOWED, IMPLICIT = Decision.ALLOWED, Decision.IMPLICITLY_DENIED
@@ -106,8 +107,13 @@ def test_each_deploy_role_manages_its_own_database_and_no_other(stacks, target):
     for deployer in ENVIRONMENTS:
         decisions = {decide(database_policy(deployer), r) for r in requests}
         assert decisions == ({ALLOWED} if target.startswith(deployer) else {IMPLICIT}), deployer
+        # The preview role reads its own environment's database back (the drift check's
+        # refresh), copies' and others' not, and changes nothing.
         preview = preview_policy(scope(deployer))
-        assert {decide(preview, r) for r in requests} == {IMPLICIT}
+        reads = [r for r in requests if access_levels(r.action) <= {"Read", "List"}]
+        assert {decide(preview, r) for r in requests if r not in reads} == {IMPLICIT}
+        own = target == deployer
+        assert {decide(preview, r) for r in reads} == {ALLOWED if own else IMPLICIT}, deployer
 
 
 @pytest.mark.parametrize("environment", ENVIRONMENTS)

@@ -7,6 +7,7 @@ under test.
 from __future__ import annotations
 
 import warnings
+from fnmatch import fnmatchcase
 from functools import cache
 from typing import Any
 
@@ -15,7 +16,7 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     import parliament
 
-__all__ = ["has_resource_level_permissions", "parliament"]
+__all__ = ["access_levels", "has_resource_level_permissions", "parliament"]
 
 
 @cache
@@ -33,3 +34,12 @@ def has_resource_level_permissions(action: str) -> bool:
     if privilege is None:
         raise LookupError(f"{action} is not an IAM action parliament knows")
     return any(rt["resource_type"] for rt in privilege["resource_types"])
+
+
+def access_levels(action: str) -> set[str]:
+    """The access levels ("Read", "List", "Write", …) of the actions `action` names (IAM's
+    `*` and `?` wildcards expanded)."""
+    matched = [p for name, p in _privileges().items() if fnmatchcase(name, action.lower())]
+    if not matched:
+        raise LookupError(f"{action} names no IAM action parliament knows")
+    return {str(privilege["access_level"]) for privilege in matched}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Final
 
 import pulumi
 import pulumi_aws as aws
@@ -11,12 +12,21 @@ from platform_core.component import PlatformComponent
 from platform_core.config import AlarmThresholds
 
 __all__ = [
+    "ALARM_KEYS",
     "AlarmTargets",
     "Alarms",
     "AlarmsArgs",
     "FunctionLogGroup",
     "FunctionLogGroupArgs",
 ]
+
+
+#: Every alarm an environment may have, named `<function name>-<key>`: the pipeline roles'
+#: policies name exactly these.
+ALARM_KEYS: Final = (
+    "errors", "throttles", "duration-p99", "failed-events", "table-read-throttles",
+    "table-write-throttles", "database-cpu",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
