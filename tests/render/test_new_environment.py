@@ -47,6 +47,8 @@ def test_the_command_writes_the_environments_three_parts(repository):
     assert (repository / "bootstrap" / "Pulumi.qa.yaml").is_file()
     workflow = (repository / ".github" / "workflows" / "qa.yml").read_text()
     assert '"stacks/qa/**"' in workflow and "staging" not in workflow
+    drift = (repository / ".github" / "workflows" / "drift-qa.yml").read_text()
+    assert "environment: qa" in drift and "staging" not in drift
     assert backend_problems(find_organisation(repository), repository / "stacks") == []
 
 

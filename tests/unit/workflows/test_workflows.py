@@ -23,6 +23,8 @@ REUSABLE = "pulumi-stack.yml"
 TEST = "test.yml"
 # The offline preview and the workflow that posts it (tests/workflows/test_offline_preview.py).
 OFFLINE_PREVIEW = {"offline-preview.yml", "offline-preview-comment.yml"}
+# The scheduled drift check of each environment (tests/unit/workflows/test_drift_workflows.py).
+DRIFT = {f"drift-{env}.yml" for env in ENVIRONMENTS} | {"pulumi-drift.yml"}
 # What every environment's deploy depends on besides its own stack directory: the shared code,
 # the locked environment, the helpers the pipeline runs and the Pulumi CLI it installs.
 SHARED_PATHS = {
@@ -45,7 +47,7 @@ def load(name: str) -> dict[Any, Any]:
 
 def test_every_workflow_passes_the_github_workflow_schema() -> None:
     files = sorted(WORKFLOWS.glob("*.yml"))
-    expected = {f"{env}.yml" for env in ENVIRONMENTS} | {REUSABLE, TEST} | OFFLINE_PREVIEW
+    expected = {f"{env}.yml" for env in ENVIRONMENTS} | {REUSABLE, TEST} | OFFLINE_PREVIEW | DRIFT
     assert {f.name for f in files} == expected
     result = lint(*files)
     assert result.returncode == 0, result.stdout + result.stderr

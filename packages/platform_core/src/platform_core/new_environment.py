@@ -1,8 +1,9 @@
-"""Add an environment: its stack project, its bootstrap stack file and its pipeline.
+"""Add an environment: its stack project, its bootstrap stack file, its pipeline and drift check.
 
 An environment is data: a directory of ``stacks/`` whose stack file names the defaults it takes
-(``platform:defaults``), a stack file of the bootstrap, and a workflow. This command writes all
-three from an existing environment, so the new one starts as a copy of a known-good design:
+(``platform:defaults``), a stack file of the bootstrap, and its workflows (the pipeline and the
+scheduled drift check). This command writes them all from an existing environment, so the new
+one starts as a copy of a known-good design:
 
     python -m platform_core.new_environment qa --like staging --cost-center cc-1042-qa
 
@@ -122,10 +123,12 @@ def create_environment(new: NewEnvironment, root: Path = REPO_ROOT) -> list[Path
         text = _replace_word(bootstrap.read_text(), new.like, new.name)
         written.append(root / "bootstrap" / f"Pulumi.{new.name}.yaml")
         written[-1].write_text(text)
-    workflow = root / ".github" / "workflows" / f"{new.like}.yml"
-    if workflow.is_file():
-        written.append(workflow.with_name(f"{new.name}.yml"))
-        written[-1].write_text(_replace_word(workflow.read_text(), new.like, new.name))
+    # Its pipeline, and its scheduled drift check.
+    for pattern in ("{}.yml", "drift-{}.yml"):
+        workflow = root / ".github" / "workflows" / pattern.format(new.like)
+        if workflow.is_file():
+            written.append(workflow.with_name(pattern.format(new.name)))
+            written[-1].write_text(_replace_word(workflow.read_text(), new.like, new.name))
     return written
 
 
@@ -133,7 +136,7 @@ def main(argv: Sequence[str] | None = None, root: Path = REPO_ROOT) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m platform_core.new_environment",
         description="Add an environment as a copy of an existing one: its stack project, its "
-        "bootstrap stack file and its pipeline.",
+        "bootstrap stack file, its pipeline and its drift check.",
     )
     parser.add_argument("name", help="the new environment, e.g. qa (lowercase, 1-12 characters)")
     parser.add_argument(
