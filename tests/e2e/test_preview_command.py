@@ -156,6 +156,14 @@ def test_an_unknown_base_or_environment_is_an_error_naming_it(repository):
     assert "--environment nowhere: no such environment on either side" in environment.stderr
 
 
+def test_a_stack_file_that_is_not_yaml_is_an_error_naming_the_side(repository):
+    (repository / DEV).write_text("config: [unclosed\n")
+    result = run(repository, "--environment", "dev")
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: the working tree: cannot read its stack files: ")
+    assert "Traceback" not in result.stderr
+
+
 def test_help_explains_the_base_and_the_exit_status():
     result = subprocess.run([*COMMAND, "--help"], capture_output=True, text=True, check=True)
     assert "git merge-base HEAD main" in result.stdout

@@ -87,6 +87,8 @@ def _select(wanted: Sequence[str], working: Sequence[str], base: Sequence[str]) 
 
 
 def _secrets(side: Side, environment: str) -> set[str]:
+    """The ciphertexts in the environment's stack file on this side (which `environments_of`
+    has parsed already)."""
     directory = side.root / "stacks" / environment
     if not (directory / f"Pulumi.{environment}.yaml").is_file():
         return set()

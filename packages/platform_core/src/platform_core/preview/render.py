@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
+import yaml
+
 from platform_core.environments import discover_environments
 from platform_core.offline import RegisteredResource, RenderedStack
 from platform_core.preview.git import PreviewError
@@ -127,7 +129,7 @@ def environments_of(side: Side) -> tuple[str, ...]:
         return ()
     try:
         return discover_environments(stacks)
-    except (OSError, ValueError) as error:
+    except (OSError, ValueError, yaml.YAMLError) as error:
         raise PreviewError(f"{side.label}: cannot read its stack files: {error}") from None
 
 
