@@ -212,7 +212,24 @@ def test_a_month_of_the_platform_worked_out_by_hand():
     assert monthly(result) == pytest.approx(expected, abs=5e-9)
     assert result.total == pytest.approx(sum(expected.values()), abs=1e-7)
     assert result.unpriced == ()
-    assert result.notes == ()
+    # Nothing expires from either bucket: the archive gains 0.0186265 GB a day x 30.41667 =
+    # 0.567 GB a month (in GLACIER, x $0.004 = $0.0023), the ingest bucket 40 x 1 MB a day =
+    # 1.19 GB a month (x $0.02 = $0.024).
+    assert result.notes == (
+        "`app/archive`: nothing expires, so it grows by 0.567 GB a month in GLACIER: $0.00 a "
+        "month more every month",
+        "`app/ingest`: nothing expires, so it grows by 1.19 GB a month in STANDARD: $0.02 a "
+        "month more every month",
+    )
+
+
+def test_a_bucket_whose_objects_expire_does_not_grow():
+    expiring = resource(
+        "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "ingest-lifecycle",
+        bucket="ingest-bucket", rules=[{"status": "Enabled", "expiration": {"days": 30}}],
+    )  # fmt: skip
+    result = estimate(stack(*PLATFORM.resources[1:], expiring), "t", usage(), prices(), "us-east-1")
+    assert not [note for note in result.notes if note.startswith("`app/ingest`")]
 
 
 def test_provisioned_capacity_follows_target_tracking_within_its_range():
@@ -272,9 +289,12 @@ def test_small_archive_objects_stay_in_standard_unless_the_rule_lets_them_go():
     archive = {item for (path, item) in monthly(result) if path == "app/archive"}
     assert archive == {"STANDARD storage", "archive writes (PUT)"}
     assert monthly(result)[("app/archive", "STANDARD storage")] == pytest.approx(1.0)  # 50 x $0.02
-    assert result.notes == (
+    # 100 objects of 10,000 B a day: 0.000931 GB x 30.41667 = 0.0283 GB a month.
+    assert result.notes[:2] == (
         "`app/archive`: archived objects average 9.8 KB, under the 128 KB its lifecycle rule "
         "moves, so they stay in STANDARD",
+        "`app/archive`: nothing expires, so it grows by 0.0283 GB a month in STANDARD: $0.00 a "
+        "month more every month",
     )
     lifecycle = resource(
         "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "lifecycle",

@@ -132,6 +132,11 @@ class _Context:
 Pricer = Callable[[_Context, RegisteredResource], list[LineItem]]
 
 
+def _dollars(amount: float) -> str:
+    """Dollars to the cent (the report's own formatting lives in ``costs.report``)."""
+    return f"${amount:,.2f}"
+
+
 def _price(prices: Mapping[str, float], key: str, what: str) -> float:
     if key not in prices:
         raise LookupError(f"no {what} price for {key}")
@@ -307,23 +312,47 @@ def _transition(context: _Context, name: str) -> tuple[int, str, float] | None:
     return None
 
 
+def _expires(context: _Context, name: str) -> bool:
+    """Whether an enabled lifecycle rule of the bucket deletes objects."""
+    return any(
+        rule.get("status") == "Enabled" and rule.get("expiration")
+        for lifecycle in context.stack.of_type(
+            "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
+        )
+        if lifecycle.inputs.get("bucket") == name
+        for rule in lifecycle.inputs.get("rules") or []
+    )
+
+
+def _growth(context: _Context, path: str, gb_a_month: float, storage_class: str) -> None:
+    """A bucket that keeps everything costs more every month: say by how much."""
+    price = context.prices.s3.storage_gb_month.get(storage_class, 0.0)
+    context.notes.append(
+        f"`{path}`: nothing expires, so it grows by {gb_a_month:.3g} GB a month in "
+        f"{storage_class}: {_dollars(gb_a_month * price)} a month more every month"
+    )
+
+
 def _archive_storage(context: _Context, name: str, path: str) -> list[LineItem]:
     usage, s3 = context.usage, context.prices.s3
     stored = usage.archive_stored_gb
     object_bytes = context.trades_per_invocation * usage.archived_bytes_per_trade
+    daily_gb = usage.invocations_per_day * object_bytes / _BYTES_PER_GB
     transition = _transition(context, name)
     standard = LineItem("S3", "STANDARD storage", path, stored, "GB-months",
                         s3.storage_gb_month["STANDARD"])  # fmt: skip
-    if transition is None:
+    if transition is None or object_bytes < transition[2]:
+        if transition is not None:
+            context.notes.append(
+                f"`{path}`: archived objects average {object_bytes / 1024:.1f} KB, under the "
+                f"{transition[2] / 1024:.0f} KB its lifecycle rule moves, so they stay in STANDARD"
+            )
+        if not _expires(context, name):
+            _growth(context, path, daily_gb * DAYS_PER_MONTH, "STANDARD")
         return [standard]
-    days, storage_class, smallest = transition
-    if object_bytes < smallest:
-        context.notes.append(
-            f"`{path}`: archived objects average {object_bytes / 1024:.1f} KB, under the "
-            f"{smallest / 1024:.0f} KB its lifecycle rule moves, so they stay in STANDARD"
-        )
-        return [standard]
-    daily_gb = usage.invocations_per_day * object_bytes / _BYTES_PER_GB
+    days, storage_class, _ = transition
+    if not _expires(context, name):
+        _growth(context, path, daily_gb * DAYS_PER_MONTH, storage_class)
     recent = min(stored, daily_gb * days)
     cold = stored - recent
     cold_objects = cold * _BYTES_PER_GB / object_bytes if object_bytes else 0.0
@@ -352,6 +381,9 @@ def _bucket(context: _Context, bucket: RegisteredResource) -> list[LineItem]:
     role = _bucket_role(context, name)
     thousands = DAYS_PER_MONTH / 1000
     if role == "ingest":
+        if not _expires(context, name):
+            monthly_gb = usage.objects_per_day * usage.average_object_mb / _MB_PER_GB
+            _growth(context, path, monthly_gb * DAYS_PER_MONTH, "STANDARD")
         return [
             LineItem("S3", "STANDARD storage", path, usage.ingest_stored_gb, "GB-months",
                      s3.storage_gb_month["STANDARD"]),
