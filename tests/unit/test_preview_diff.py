@@ -185,6 +185,7 @@ def test_markdown_escapes_what_would_break_a_table_and_summarises_each_environme
         EnvironmentDiff("qa", Status.FAILED, error="the working tree: invalid configuration"),
     ]
     document = markdown(HEADER, diffs)
+    assert "The working tree against `abc123` (merge base with main), each side" in document
     assert "| dev | 1 to update | — |" in document
     assert "| staging | no changes | — |" in document
     assert "| qa | does not render | — |" in document

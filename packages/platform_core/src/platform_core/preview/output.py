@@ -173,6 +173,12 @@ def text(header: Header, diffs: Sequence[EnvironmentDiff]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _base_markdown(base: str) -> str:
+    """``abc123 (how it was chosen)`` with the revision as code."""
+    revision, _, how = base.partition(" ")
+    return f"`{revision}` {how}".rstrip()
+
+
 def _code(value: str) -> str:
     """A table cell showing ``value`` literally (pipes, backticks and markup included)."""
     return f"<code>{html.escape(value).replace('|', '&#124;')}</code>"
@@ -246,7 +252,8 @@ def markdown(header: Header, diffs: Sequence[EnvironmentDiff], limit: int = MARK
     lines = [
         "### Offline preview",
         "",
-        f"{header.working.capitalize()} against {header.base}, each side rendered from its own "
+        f"{header.working.capitalize()} against {_base_markdown(header.base)}, each side "
+        "rendered from its own "
         "code under "
         "Pulumi's mock engine (no credentials, no state). Monthly costs: "
         f"{header.costs}.",
