@@ -168,3 +168,12 @@ def test_help_explains_the_base_and_the_exit_status():
     result = subprocess.run([*COMMAND, "--help"], capture_output=True, text=True, check=True)
     assert "git merge-base HEAD main" in result.stdout
     assert "Exit status: 0" in result.stdout
+
+
+def test_without_a_main_branch_the_base_must_be_named(repository):
+    git(repository, "branch", "-m", "main", "trunk")
+    result = run(repository)
+    assert result.returncode == 2
+    assert "none of the branches main, origin/main exists to compare with: pass --base REV" in (
+        result.stderr
+    )

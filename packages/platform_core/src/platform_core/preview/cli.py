@@ -49,7 +49,7 @@ from platform_core.preview.render import (
 )
 from platform_core.stack_files import read_stack_config
 
-__all__ = ["EXIT_CHANGES", "EXIT_ERROR", "EXIT_OK", "Preview", "main", "preview"]
+__all__ = ["EXIT_CHANGES", "EXIT_ERROR", "EXIT_OK", "CostBasis", "Preview", "main", "preview"]
 
 EXIT_OK: Final = 0
 EXIT_CHANGES: Final = 1
@@ -95,7 +95,7 @@ def _secrets(side: Side, environment: str) -> set[str]:
     return secure_values(read_stack_config(directory, environment))
 
 
-class _Costs:
+class CostBasis:
     """Both sides priced with the working tree's price sheet and usage, so a difference in cost
     is what the change to the infrastructure costs."""
 
@@ -132,7 +132,7 @@ def _diff(
     results: tuple[SideResult, SideResult],
     secrets: set[str],
     key: bytes,
-    costs: _Costs,
+    costs: CostBasis,
 ) -> EnvironmentDiff:
     base, working = results
     for result in (base, working):
@@ -176,7 +176,7 @@ def preview(repository: Path, base: Base, wanted: Sequence[str] = ()) -> Preview
             **environment_profiles(checkout / "stacks", [e for e in selected if e in on_base]),
             **environment_profiles(repository / "stacks", [e for e in selected if e in on_working]),
         }
-    costs = _Costs(repository, profiles)
+    costs = CostBasis(repository, profiles)
     pair = (results[0], results[1])
     diffs = [_diff(env, pair, secrets[env], key, costs) for env in selected]
     header = Header(
