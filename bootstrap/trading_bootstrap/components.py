@@ -26,6 +26,7 @@ from trading_bootstrap.policies import (
     DeployScope,
     deploy_database_policy,
     deploy_policy,
+    deploy_resources_policy,
     github_trust_policy,
     kms_key_policy,
     preview_policy,
@@ -216,7 +217,10 @@ class EnvironmentBootstrap(pulumi.ComponentResource):
                 trust_policy=github_trust_policy(config, config.deploy_github_environment),
                 permissions=scoped(deploy_policy),
                 trusted_after=trusted_after,
-                managed_policies=(("database", deploy_database_policy(config)),),
+                managed_policies=(
+                    ("resources", deploy_resources_policy(config)),
+                    ("database", deploy_database_policy(config)),
+                ),
             ),
         }
         arns = {kind: PipelineRole(kind, args, opts=child).role.arn for kind, args in roles.items()}

@@ -81,6 +81,15 @@ class BootstrapConfig:
         required=True,
         doc="`CostCenter` tag.",
     )
+    pull_request_copies: bool = dial(
+        "pullRequestCopies",
+        Boolean(),
+        namespace=CONFIG_NAMESPACE,
+        everywhere=False,
+        doc="Whether the deploy role may also manage the environment's pull-request copies "
+        "(`<name>-pr-<number>`, deployed by .github/workflows/pr-environment.yml); otherwise it "
+        "manages the environment's own names only.",
+    )
     create_oidc_provider: bool = dial(
         "createOidcProvider",
         Boolean(),

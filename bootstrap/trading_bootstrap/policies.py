@@ -14,9 +14,12 @@ repository's jobs running in one GitHub environment:
 
 The deploy role cannot escalate: every role it creates or changes must carry the environment's
 permissions boundary (`platform_core.iam.workload_boundary_policy`, created here), and explicit
-denies keep it away from that boundary and from the two pipeline roles. What deploying the
-optional database needs is a managed policy of its own (`deploy_database_policy`): IAM allows a
-role 10,240 characters of inline policy in all.
+denies keep it away from that boundary and from the two pipeline roles. Its named resources
+(`deploy_resources_policy`) and what deploying the optional database needs
+(`deploy_database_policy`) are managed policies of their own: IAM allows a role 10,240
+characters of inline policy in all. Where the bootstrap says so (`pullRequestCopies`, dev's),
+the deploy role also manages the environment's pull-request copies, `<name>-pr-<number>`, and
+no other name.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from typing import Any
 from platform_core.database import ENGINE as DATABASE_ENGINE
 from platform_core.database import final_snapshot_identifier
 from platform_core.iam import permissions_boundary_arn
-from platform_core.naming import ResourceNames
+from platform_core.naming import PULL_REQUEST_SUFFIX_PREFIX, ResourceNames
 from platform_core.network import NAT_INSTANCE_AMI_PARAMETER
 from platform_core.observability import ALARM_KEYS
 from trading_bootstrap.config import GITHUB_OIDC_AUDIENCE, GITHUB_OIDC_HOST, BootstrapConfig
@@ -36,6 +39,7 @@ __all__ = [
     "DeployScope",
     "deploy_database_policy",
     "deploy_policy",
+    "deploy_resources_policy",
     "github_trust_policy",
     "kms_key_policy",
     "preview_policy",
@@ -344,8 +348,18 @@ def _refresh_reads(config: BootstrapConfig) -> list[Statement]:
 
 
 def _names(config: BootstrapConfig) -> ResourceNames:
-    """The environment's names without a suffix: each, followed by `*`, matches every copy."""
+    """The environment's own names (without a suffix)."""
     return ResourceNames.derive(config.environment, config.region, None, config.organisation)
+
+
+def _own(config: BootstrapConfig, arn: str, *below: str) -> list[str]:
+    """`arn` of one of the environment's names, what lies `below` it (objects, versions), and,
+    where the environment has pull-request copies, the same of every copy: `<arn>-pr-<number>`
+    (and nothing else: not `<arn>x`, not another suffix)."""
+    patterns = [arn, *(f"{arn}{part}" for part in below)]
+    if config.pull_request_copies:
+        patterns.append(f"{arn}-{PULL_REQUEST_SUFFIX_PREFIX}*")
+    return patterns
 
 
 def _arn(config: BootstrapConfig, service: str, resource: str) -> str:
@@ -353,7 +367,8 @@ def _arn(config: BootstrapConfig, service: str, resource: str) -> str:
 
 
 def _named_resources(config: BootstrapConfig) -> list[Statement]:
-    """Services whose ARNs carry the resource name: the environment's own names.
+    """Services whose ARNs carry the resource name: the environment's own names, and those of
+    its pull-request copies where it has them.
 
     The service-wide actions (`s3:*`, ...) are deliberate: a deploy creates, reads back (the
     AWS provider reads ~20 bucket sub-configurations), changes and destroys these resources, so
@@ -361,25 +376,27 @@ def _named_resources(config: BootstrapConfig) -> list[Statement]:
     resources of this account and region.
     """
     names = _names(config)
-    buckets = [f"arn:aws:s3:::{name}*" for name in (names.ingest_bucket, names.archive_bucket)]
-    table = _arn(config, "dynamodb", f"table/{names.table}*")
-    log_group = _arn(config, "logs", f"log-group:{names.log_group}*")
+    buckets = [f"arn:aws:s3:::{name}" for name in (names.ingest_bucket, names.archive_bucket)]
+    # The alarms are named after the function, one per key.
+    alarms = [_arn(config, "cloudwatch", f"alarm:{names.function}-{key}") for key in ALARM_KEYS]
+    if config.pull_request_copies:
+        function_of_a_copy = f"{names.function}-{PULL_REQUEST_SUFFIX_PREFIX}*"
+        alarms.append(_arn(config, "cloudwatch", f"alarm:{function_of_a_copy}"))
     return [
         {"Sid": "EnvironmentBuckets", "Effect": "Allow", "Action": "s3:*",
-         "Resource": [*buckets, *(f"{bucket}/*" for bucket in buckets)]},
+         "Resource": [arn for bucket in buckets for arn in _own(config, bucket, "/*")]},
         {"Sid": "EnvironmentTable", "Effect": "Allow", "Action": "dynamodb:*",
-         "Resource": [table, f"{table}/*"]},
+         "Resource": _own(config, _arn(config, "dynamodb", f"table/{names.table}"), "/*")},
         {"Sid": "EnvironmentFunction", "Effect": "Allow", "Action": "lambda:*",
-         "Resource": _arn(config, "lambda", f"function:{names.function}*")},
+         "Resource": _own(config, _arn(config, "lambda", f"function:{names.function}"), ":*")},
         {"Sid": "EnvironmentLogGroup", "Effect": "Allow", "Action": "logs:*",
-         "Resource": [log_group, f"{log_group}:*"]},
+         "Resource": _own(config, _arn(config, "logs", f"log-group:{names.log_group}"), ":*")},
         {"Sid": "EnvironmentQueues", "Effect": "Allow", "Action": "sqs:*",
-         "Resource": _arn(config, "sqs", f"{names.failure_queue}*")},
+         "Resource": _own(config, _arn(config, "sqs", names.failure_queue))},
         {"Sid": "EnvironmentTopics", "Effect": "Allow", "Action": "sns:*",
-         "Resource": _arn(config, "sns", f"{names.alarm_topic}*")},
-        # The alarms are named after the function.
+         "Resource": _own(config, _arn(config, "sns", names.alarm_topic))},
         {"Sid": "EnvironmentAlarms", "Effect": "Allow", "Action": list(ALARM_ACTIONS),
-         "Resource": _arn(config, "cloudwatch", f"alarm:{names.function}*")},
+         "Resource": alarms},
     ]  # fmt: skip
 
 
@@ -387,7 +404,7 @@ def _roles(config: BootstrapConfig) -> list[Statement]:
     """The function's execution role only, and only inside the environment's boundary."""
     names = _names(config)
     account = config.account_id
-    role = f"arn:aws:iam::{account}:role/{names.role}*"
+    role = _own(config, f"arn:aws:iam::{account}:role/{names.role}")
     boundary = permissions_boundary_arn(account, config.environment)
     with_boundary = {"ArnEquals": {"iam:PermissionsBoundary": boundary}}
     return [
@@ -481,18 +498,34 @@ def _table_autoscaling(config: BootstrapConfig) -> list[Statement]:
          "Action": list(AUTOSCALING_TAG_ACTIONS), "Resource": targets},
         {"Sid": "TargetTrackingAlarms", "Effect": "Allow",
          "Action": list(TARGET_TRACKING_ALARM_ACTIONS),
-         "Resource": _arn(config, "cloudwatch", f"alarm:TargetTracking-table/{names.table}*")},
+         "Resource": _target_tracking_alarms(config, names.table)},
     ]  # fmt: skip
 
 
+# The alarms of a target-tracking policy on a table: `TargetTracking-table/<table>-<kind>-<id>`.
+TARGET_TRACKING_ALARM_KINDS = (
+    "AlarmHigh", "AlarmLow", "ProvisionedCapacityHigh", "ProvisionedCapacityLow",
+)  # fmt: skip
+
+
+def _target_tracking_alarms(config: BootstrapConfig, table: str) -> list[str]:
+    prefix = f"alarm:TargetTracking-table/{table}"
+    alarms = [
+        _arn(config, "cloudwatch", f"{prefix}-{kind}-*") for kind in TARGET_TRACKING_ALARM_KINDS
+    ]
+    if config.pull_request_copies:
+        alarms.append(_arn(config, "cloudwatch", f"{prefix}-{PULL_REQUEST_SUFFIX_PREFIX}*"))
+    return alarms
+
+
 def deploy_policy(scope: DeployScope) -> dict[str, Any]:
-    """`pulumi up` and `pulumi destroy` of one environment, and nothing of any other."""
+    """`pulumi up` and `pulumi destroy` of one environment, and nothing of any other: its state,
+    its network and autoscaling, and the guards; its named resources are
+    `deploy_resources_policy`'s."""
     config = scope.config
     statements = [
         *_state_and_secrets(scope, writable_prefix=""),
         *_program_lookups(config),
-        *_named_resources(config),
-        *_roles(config),
         *_escalation_guards(config),
         *_network(config),
         *_table_autoscaling(config),
@@ -504,6 +537,13 @@ def deploy_policy(scope: DeployScope) -> dict[str, Any]:
         },
     ]
     return {"Version": "2012-10-17", "Statement": statements}
+
+
+def deploy_resources_policy(config: BootstrapConfig) -> dict[str, Any]:
+    """The environment's named resources, and the function's role within the boundary: a
+    managed policy of its own, as the names of pull-request copies make it too long to share a
+    role's 10,240 characters of inline policy."""
+    return {"Version": "2012-10-17", "Statement": [*_named_resources(config), *_roles(config)]}
 
 
 # The database's RDS resources, by name: the cluster, its instances (`<cluster>-<n>`), its subnet
@@ -531,13 +571,21 @@ def deploy_database_policy(config: BootstrapConfig) -> dict[str, Any]:
     def rds(resource: str) -> str:
         return _arn(config, "rds", resource)
 
-    database = f"{names.database}*"
+    database = names.database
+    copies = f"{database}-{PULL_REQUEST_SUFFIX_PREFIX}*"
+    # The cluster and its subnet group bear its name; its instances `<name>-<number>` (1-16).
+    own = [rds(f"cluster:{database}"), rds(f"subgrp:{database}"),
+           rds(f"db:{database}-?"), rds(f"db:{database}-??")]  # fmt: skip
+    snapshots = [rds(f"cluster-snapshot:{final_snapshot_identifier(database)}")]
+    if config.pull_request_copies:
+        own += [rds(f"{kind}:{copies}") for kind in DATABASE_RESOURCE_TYPES]
+        snapshots.append(rds(f"cluster-snapshot:{final_snapshot_identifier(copies)}"))
     family = f"default.{DATABASE_ENGINE.value}*"
     return {
         "Version": "2012-10-17",
         "Statement": [
             {"Sid": "EnvironmentDatabase", "Effect": "Allow", "Action": "rds:*",
-             "Resource": [rds(f"{kind}:{database}") for kind in DATABASE_RESOURCE_TYPES]},
+             "Resource": own},
             {"Sid": "CreateWithTheDefaultGroups", "Effect": "Allow",
              "Action": ["rds:CreateDBCluster", "rds:CreateDBInstance"],
              "Resource": [rds(f"cluster-pg:{family}"), rds(f"pg:{family}"),
@@ -545,7 +593,7 @@ def deploy_database_policy(config: BootstrapConfig) -> dict[str, Any]:
             {"Sid": "FinalSnapshotOnDelete", "Effect": "Allow",
              "Action": ["rds:AddTagsToResource", "rds:CreateDBClusterSnapshot",
                         "rds:DeleteDBCluster"],
-             "Resource": rds(f"cluster-snapshot:{final_snapshot_identifier(database)}")},
+             "Resource": snapshots},
             {"Sid": "ReadGlobalClusterMembership", "Effect": "Allow",
              "Action": "rds:DescribeGlobalClusters",
              "Resource": f"arn:aws:rds::{config.account_id}:global-cluster:*"},

@@ -11,7 +11,12 @@ from typing import Any
 import pytest
 import yaml
 from trading_bootstrap import build_bootstrap_config
-from trading_bootstrap.policies import DeployScope, deploy_policy, preview_policy
+from trading_bootstrap.policies import (
+    DeployScope,
+    deploy_policy,
+    deploy_resources_policy,
+    preview_policy,
+)
 from trading_policies import POLICIES, evaluate
 
 from platform_core import ConfigError
@@ -161,7 +166,10 @@ def test_preview_role_can_only_read_lock_and_decrypt() -> None:
 
 
 def test_deploy_role_wildcards_and_star_resources_are_the_justified_ones() -> None:
-    policy = statements(deploy_policy(_scope("staging")))
+    deploy_scope = _scope("staging")
+    inline = deploy_policy(deploy_scope)["Statement"]
+    resources = deploy_resources_policy(deploy_scope.config)["Statement"]
+    policy = statements({"Statement": [*inline, *resources]})
     allows = {sid: s for sid, s in policy.items() if s["Effect"] == "Allow"}
     service_wide = {sid for sid, s in allows.items() if any("*" in a for a in as_list(s["Action"]))}
     assert service_wide == {
@@ -200,15 +208,15 @@ def test_policy_pack_on_the_bootstrap_reports_only_its_deliberate_exceptions(
     rendered_bootstraps: Mapping[str, RenderedStack],
 ) -> None:
     """The pack is written for the workload stacks; on the bootstrap it finds exactly the
-    deploy role's scoped service-wide actions (its inline policy's and its database policy's)
-    and the state bucket that destroy never empties."""
+    deploy role's scoped service-wide actions (its resources policy's and its database
+    policy's) and the state bucket that destroy never empties."""
     for environment, rendered in rendered_bootstraps.items():
         found = {
             (v.policy, v.urn.rsplit("::", 1)[1])
             for v in evaluate(POLICIES, resource_view(rendered), stack_view(rendered))
         }
         expected = {
-            ("iam-no-wildcard-actions", "deploy-policy"),
+            ("iam-no-wildcard-actions", "deploy-resources-policy"),
             ("iam-no-wildcard-actions", "deploy-database-policy"),
         }
         if environment != "production":

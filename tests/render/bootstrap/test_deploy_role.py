@@ -4,6 +4,7 @@ and what the preview role may not. Answers come from `tests.render.iam.model` (I
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -11,13 +12,19 @@ from typing import Any
 import pytest
 from trading_bootstrap import build_bootstrap_config
 from trading_bootstrap.components import STATE_LAYOUT
-from trading_bootstrap.policies import DeployScope, deploy_policy, preview_policy
+from trading_bootstrap.policies import (
+    DeployScope,
+    deploy_policy,
+    deploy_resources_policy,
+    preview_policy,
+)
 
 from platform_core.iam import workload_boundary_policy
 from platform_core.offline import FAKE_ACCOUNT_ID, RenderedStack, render_stack
 from platform_core.organisation import Organisation
+from platform_core.stack_files import read_stack_config
 from tests.render.iam.model import Decision, Request, decide
-from tests.repository import ENVIRONMENTS, ORGANISATION, STACKS_DIR
+from tests.repository import ENVIRONMENTS, ORGANISATION, REPO_ROOT, STACKS_DIR
 
 ALLOWED, IMPLICIT, EXPLICIT = (
     Decision.ALLOWED,
@@ -31,14 +38,24 @@ IAM = f"arn:aws:iam::{ACCOUNT}"
 def scope(
     environment: str, region: str = "us-east-1", organisation: Organisation = ORGANISATION
 ) -> DeployScope:
+    # Whether the environment has pull-request copies, as its real bootstrap stack file says.
+    real = read_stack_config(REPO_ROOT / "bootstrap", environment)
+    copies = real.get("bootstrap:pullRequestCopies", False)
     config = build_bootstrap_config(environment, {
         "accountId": ACCOUNT, "githubOrganization": "o", "githubRepository": "r",
-        "team": "t", "costCenter": "c", "aws:region": region,
+        "team": "t", "costCenter": "c", "aws:region": region, "pullRequestCopies": copies,
     }, organisation, ENVIRONMENTS)  # fmt: skip
     return DeployScope(config, f"arn:aws:s3:::{config.state_bucket}", "arn:aws:kms:k")
 
 
-DEV_DEPLOY = deploy_policy(scope("dev"))
+def deploy_documents(environment: str) -> dict[str, Any]:
+    """The deploy role's inline policy and its resources policy, as IAM evaluates them: one."""
+    deploy_scope = scope(environment)
+    inline, resources = deploy_policy(deploy_scope), deploy_resources_policy(deploy_scope.config)
+    return {"Version": "2012-10-17", "Statement": [*inline["Statement"], *resources["Statement"]]}
+
+
+DEV_DEPLOY = deploy_documents("dev")
 DEV_PREVIEW = preview_policy(scope("dev"))
 BOUNDARY = f"{IAM}:policy/dev-trading-workload-boundary"
 FUNCTION_ROLE = f"{IAM}:role/dev-trading-processor-us-east-1"
@@ -207,7 +224,7 @@ def test_deploy_role_creates_every_named_resource_of_its_environment_and_no_othe
     stack = suffixed_copy if environment == "dev-pr-7" else rendered_stacks[environment]
     requests = creations(stack)
     for deployer in ENVIRONMENTS:
-        policy = deploy_policy(scope(deployer))
+        policy = deploy_documents(deployer)
         allowed = {r.resource for r in requests if decide(policy, r) is ALLOWED}
         expected = {r.resource for r in requests} if environment.startswith(deployer) else set()
         assert allowed == expected, deployer
@@ -293,6 +310,10 @@ def test_policies_fit_iams_size_quotas_even_with_the_longest_names(environment):
         assert size(policy) <= ROLE_INLINE_POLICIES_MAX
     boundary = workload_boundary_policy(environment, "ap-southeast-5", ACCOUNT, longest)
     assert size(boundary) <= MANAGED_POLICY_MAX
+    # With pull-request copies, whether or not this environment has them.
+    for copies in (False, True):
+        config = dataclasses.replace(wide.config, pull_request_copies=copies)
+        assert size(deploy_resources_policy(config)) <= MANAGED_POLICY_MAX
 
 
 @pytest.mark.parametrize("environment", ENVIRONMENTS)

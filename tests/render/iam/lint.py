@@ -16,7 +16,7 @@ from trading_policies.resource_rules import POLICY_DOCUMENTS, policy_documents
 from platform_core.offline import RenderedStack
 from tests.render.iam.reference import parliament
 
-__all__ = ["Document", "Finding", "documents", "lint", "lint_all"]
+__all__ = ["Document", "Finding", "documents", "lint", "lint_all", "role_permissions"]
 
 TRUST_POLICY = "assumeRolePolicy"
 
@@ -107,5 +107,36 @@ def lint(document: Document) -> list[Finding]:
     return findings
 
 
+def role_permissions(program: str, rendered: RenderedStack) -> Iterator[Document]:
+    """Each role's identity policies as one document (its inline policies and the managed ones
+    attached to it): parliament finds an escalation path only within a document, and a role's
+    may run across its policies. Named `<role resource>-permissions`."""
+    arns = {str(r.state.get("arn")): r for r in rendered.of_type("aws:iam/policy:Policy")}
+    for role in rendered.of_type("aws:iam/role:Role"):
+        names = {role.state.get("id"), role.inputs.get("name")}
+        texts = [
+            r.inputs["policy"] for r in rendered.of_type("aws:iam/rolePolicy:RolePolicy")
+            if r.inputs.get("role") in names
+        ] + [
+            arns[str(a.inputs["policyArn"])].inputs["policy"]
+            for a in rendered.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+            if a.inputs.get("role") in names and str(a.inputs["policyArn"]) in arns
+        ]  # fmt: skip
+        if len(texts) > 1:
+            policies = [json.loads(t) if isinstance(t, str) else t for t in texts]
+            combined = {"Version": "2012-10-17",
+                        "Statement": [s for p in policies for s in _statements(p)]}  # fmt: skip
+            yield Document(program, f"{role.name}-permissions", "policies", combined)
+
+
 def lint_all(rendered: Iterable[tuple[str, RenderedStack]]) -> set[Finding]:
-    return {f for program, stack in rendered for d in documents(program, stack) for f in lint(d)}
+    pairs = list(rendered)
+    found = {f for program, stack in pairs for d in documents(program, stack) for f in lint(d)}
+    # Of a role's policies together, what only shows across them: whole-policy findings.
+    return found | {
+        f
+        for program, stack in pairs
+        for d in role_permissions(program, stack)
+        for f in lint(d)
+        if not f.statement
+    }

@@ -61,31 +61,42 @@ ALLOWED: Mapping[tuple[str, str, str, str, str, str], str] = {
      "RESOURCE_MISMATCH", ""):
         "only the image part of ec2:RunInstances; its network part, under the Environment tag, "
         "is in CreateTaggedNetwork and CreateInOwnNetwork",
-    (BOOTSTRAP, "deploy-policy", "policy", "EnvironmentBuckets", "RESOURCE_MISMATCH", ""):
+    (BOOTSTRAP, "deploy-resources-policy", "policy", "EnvironmentBuckets", "RESOURCE_MISMATCH", ""):
         SERVICE_WIDE.format(what="buckets"),
-    (BOOTSTRAP, "deploy-policy", "policy", "EnvironmentTable", "RESOURCE_MISMATCH", ""):
+    (BOOTSTRAP, "deploy-resources-policy", "policy", "EnvironmentTable", "RESOURCE_MISMATCH", ""):
         SERVICE_WIDE.format(what="table"),
-    (BOOTSTRAP, "deploy-policy", "policy", "EnvironmentFunction", "RESOURCE_MISMATCH", ""):
+    (BOOTSTRAP, "deploy-resources-policy", "policy", "EnvironmentFunction", "RESOURCE_MISMATCH", ""):
         SERVICE_WIDE.format(what="function"),
-    (BOOTSTRAP, "deploy-policy", "policy", "EnvironmentLogGroup", "RESOURCE_MISMATCH", ""):
+    (BOOTSTRAP, "deploy-resources-policy", "policy", "EnvironmentLogGroup", "RESOURCE_MISMATCH", ""):
         SERVICE_WIDE.format(what="log group"),
-    (BOOTSTRAP, "deploy-policy", "policy", "EnvironmentQueues", "RESOURCE_MISMATCH", ""):
+    (BOOTSTRAP, "deploy-resources-policy", "policy", "EnvironmentQueues", "RESOURCE_MISMATCH", ""):
         SERVICE_WIDE.format(what="queue"),
-    (BOOTSTRAP, "deploy-policy", "policy", "EnvironmentTopics", "RESOURCE_MISMATCH", ""):
+    (BOOTSTRAP, "deploy-resources-policy", "policy", "EnvironmentTopics", "RESOURCE_MISMATCH", ""):
         SERVICE_WIDE.format(what="topic"),
-    (BOOTSTRAP, "deploy-policy", "policy", "", "PERMISSIONS_MANAGEMENT_ACTIONS", ""):
-        "deploying sets the policies the stack owns (the function role's inline policy, inside "
-        "the boundary; bucket policies; the S3 trigger's lambda:AddPermission)",
-    (BOOTSTRAP, "deploy-policy", "policy", "", "PRIVILEGE_ESCALATION", "CreateEC2WithExistingIP"):
+    **{
+        (BOOTSTRAP, document, location, "", "PERMISSIONS_MANAGEMENT_ACTIONS", ""):
+            "deploying sets the policies the stack owns (the function role's inline policy, "
+            "inside the boundary; bucket policies; the S3 trigger's lambda:AddPermission)"
+        for document, location in (("deploy-resources-policy", "policy"),
+                                   ("deploy-role-permissions", "policies"))
+    },
+    # The deploy role's policies together (its inline one and its managed ones).
+    (BOOTSTRAP, "deploy-role-permissions", "policies", "", "PRIVILEGE_ESCALATION",
+     "CreateEC2WithExistingIP"):
         "iam:PassRole is limited to the function role and to lambda.amazonaws.com "
         "(iam:PassedToService), so no role reaches an instance",
-    (BOOTSTRAP, "deploy-policy", "policy", "", "PRIVILEGE_ESCALATION",
-     "EditExistingLambdaFunctionWithRole"):
-        "the function's code runs as the function role, which carries the permissions boundary: "
-        "at most the function's own grants, which the deploy role holds already",
-    (BOOTSTRAP, "deploy-policy", "policy", "", "PRIVILEGE_ESCALATION",
-     "PassExistingRoleToNewLambdaThenInvoke"):
-        "the only role it may pass is the function role, inside the permissions boundary",
+    **{
+        (BOOTSTRAP, document, location, "", "PRIVILEGE_ESCALATION", kind): reason
+        for document, location in (("deploy-resources-policy", "policy"),
+                                   ("deploy-role-permissions", "policies"))
+        for kind, reason in (
+            ("EditExistingLambdaFunctionWithRole",
+             "the function's code runs as the function role, which carries the permissions "
+             "boundary: at most the function's own grants, which the deploy role holds already"),
+            ("PassExistingRoleToNewLambdaThenInvoke",
+             "the only role it may pass is the function role, inside the permissions boundary"),
+        )
+    },
     (BOOTSTRAP, "deploy-database-policy", "policy", "EnvironmentDatabase", "RESOURCE_MISMATCH",
      ""): SERVICE_WIDE.format(what="database cluster, instances and subnet group"),
     (BOOTSTRAP, "deploy-database-policy", "policy", "CreateWithTheDefaultGroups",
@@ -141,7 +152,7 @@ def test_every_program_and_document_kind_is_linted(rendered_stacks, bootstraps):
     }  # fmt: skip
     assert linted[BOOTSTRAP] == {
         ("deploy-role", "assumeRolePolicy"), ("deploy-policy", "policy"),
-        ("deploy-database-policy", "policy"),
+        ("deploy-resources-policy", "policy"), ("deploy-database-policy", "policy"),
         ("preview-role", "assumeRolePolicy"), ("preview-policy", "policy"),
         ("secrets-key", "policy"), ("state-tls-only-policy", "policy"),
         ("workload-boundary", "policy"),

@@ -25,6 +25,8 @@ TEST = "test.yml"
 OFFLINE_PREVIEW = {"offline-preview.yml", "offline-preview-comment.yml"}
 # The scheduled drift check of each environment (tests/unit/workflows/test_drift_workflows.py).
 DRIFT = {f"drift-{env}.yml" for env in ENVIRONMENTS} | {"pulumi-drift.yml"}
+# Pull requests' copies of dev (tests/unit/workflows/test_pr_environment_workflow.py).
+PR_ENVIRONMENT = "pr-environment.yml"
 # What every environment's deploy depends on besides its own stack directory: the shared code,
 # the locked environment, the helpers the pipeline runs and the Pulumi CLI it installs.
 SHARED_PATHS = {
@@ -47,7 +49,12 @@ def load(name: str) -> dict[Any, Any]:
 
 def test_every_workflow_passes_the_github_workflow_schema() -> None:
     files = sorted(WORKFLOWS.glob("*.yml"))
-    expected = {f"{env}.yml" for env in ENVIRONMENTS} | {REUSABLE, TEST} | OFFLINE_PREVIEW | DRIFT
+    expected = (
+        {f"{env}.yml" for env in ENVIRONMENTS}
+        | {REUSABLE, TEST, PR_ENVIRONMENT}
+        | OFFLINE_PREVIEW
+        | DRIFT
+    )
     assert {f.name for f in files} == expected
     result = lint(*files)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -16,7 +16,25 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from platform_core.organisation import Organisation
 
-__all__ = ["NameRule", "ResourceNames", "Service", "compose_name", "name_problems"]
+__all__ = [
+    "PULL_REQUEST_SUFFIX_PREFIX",
+    "NameRule",
+    "ResourceNames",
+    "Service",
+    "compose_name",
+    "name_problems",
+    "pull_request_suffix",
+]
+
+#: The suffix of a pull request's copy of an environment starts with this (`pr-<number>`).
+PULL_REQUEST_SUFFIX_PREFIX = "pr-"
+
+
+def pull_request_suffix(number: int) -> str:
+    """The `environmentSuffix` of pull request ``number``'s copy: stack `<env>-pr-<number>`."""
+    if number < 1:
+        raise ValueError(f"pull request number {number}: must be 1 or more")
+    return f"{PULL_REQUEST_SUFFIX_PREFIX}{number}"
 
 
 @dataclass(frozen=True)
