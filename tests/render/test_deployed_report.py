@@ -20,9 +20,9 @@ import pytest
 from platform_core.consistency import comparable, compare, inventory, unexplained
 from platform_core.deployment import ExportError, load_export, read_export
 from platform_core.environment_report import deployed_report, drift, main
-from platform_core.offline import RenderedStack
+from platform_core.offline import RenderedStack, render_stack
 from tests.render.deployments import FORMAT, copied, export_of, resource_of, secret
-from tests.repository import ENVIRONMENTS
+from tests.repository import ENVIRONMENTS, STACKS_DIR
 
 ACCOUNTS = {env: f"{index}" * 12 for index, env in enumerate(ENVIRONMENTS, start=1)}
 FUNCTION = "aws:lambda/function:Function"
@@ -84,6 +84,17 @@ def test_deployed_environments_differ_exactly_as_their_programs(rendered_stacks,
 @pytest.mark.parametrize("environment", ENVIRONMENTS)
 def test_a_deployment_of_the_working_tree_has_no_drift(exports, environment):
     assert drift(environment, load_export(exports[environment], environment)) == []
+
+
+def test_a_pull_requests_copy_is_compared_with_the_program_as_that_copy():
+    """`dev-pr-7` has no stack file of its own: the program renders with dev's and the suffix."""
+    copy = render_stack(
+        STACKS_DIR / "dev", stack="dev-pr-7", config_stack="dev",
+        overrides={"platform:environmentSuffix": "pr-7"},
+    )  # fmt: skip
+    deployment = load_export(export_of(copy, ACCOUNTS["dev"], "dev-pr-7"), "dev-pr-7.json")
+    assert deployment.stack.stack == "dev-pr-7"
+    assert drift("dev", deployment) == []
 
 
 def test_drift_names_each_changed_missing_and_unknown_resource(exports):

@@ -105,6 +105,14 @@ def test_what_only_the_schema_knows(repository):
     assert not result.ok
 
 
+def test_a_file_without_config_says_where_the_settings_go(repository):
+    result = check_file(write(repository, "secretsprovider: passphrase\n"))
+    assert result.schema_only == (
+        "config is missing: a stack file holds its settings under `config:`",
+    )
+    assert result.program[0].startswith("platform:team is required")
+
+
 def test_an_environment_of_another_name_needs_its_defaults(repository):
     (repository / "stacks" / "qa").mkdir()
     path = repository / "stacks" / "qa" / "Pulumi.qa.yaml"

@@ -330,7 +330,9 @@ def _schema_problems(document: Any) -> Iterator[tuple[str, str]]:
     for error in sorted(validator.iter_errors(document), key=lambda e: list(map(str, e.path))):
         path = list(error.absolute_path)
         message = error.schema.get("errorMessage", error.message)
-        if error.validator == "required":
+        if error.validator == "required" and not path:
+            yield "config", "config is missing: a stack file holds its settings under `config:`"
+        elif error.validator == "required":
             missing = re.match(r"^'(.*)' is a required property$", error.message)
             key = missing.group(1) if missing else str(error.validator_value)
             schema = error.schema.get("properties", {}).get(key, {})
