@@ -105,6 +105,16 @@ def test_what_only_the_schema_knows(repository):
     assert not result.ok
 
 
+def test_odd_yaml_is_reported_not_a_traceback(repository):
+    result = check_file(
+        write(repository, GOOD + "  1: one\n  platform:lambdaTimeoutSeconds: .inf\n")
+    )
+    assert result.program == (
+        "platform:lambdaTimeoutSeconds = inf: Pulumi cannot pass an infinite or NaN config value",
+    )
+    assert result.schema_only[0].startswith("1 = 'one': nothing reads it")
+
+
 def test_a_file_without_config_says_where_the_settings_go(repository):
     result = check_file(write(repository, "secretsprovider: passphrase\n"))
     assert result.schema_only == (

@@ -354,7 +354,10 @@ def _schema_problems(document: Any) -> Iterator[tuple[str, str]]:
 
 def _passed(config: Mapping[str, Any], key: str) -> str:
     """A value as the Pulumi CLI passes it to the program (and the program's messages show)."""
-    return engine_config({key: config[key]})[key]
+    try:
+        return engine_config({key: config[key]})[key]
+    except ValueError:  # what the CLI cannot pass at all (.inf): as written
+        return str(config[key])
 
 
 def _extra_keys(error: Any) -> list[str]:
@@ -385,6 +388,8 @@ def _program_problems(path: Path, environment: str, config: Mapping[str, Any]) -
         build_config(environment, raw, organisation)
     except ConfigError as error:
         return error.problems
+    except ValueError as error:  # a value the CLI cannot pass (engine_config says which)
+        return [str(error)]
     return []
 
 
@@ -396,6 +401,9 @@ def check_file(path: Path) -> FileCheck:
     except (OSError, ValueError, yaml.YAMLError) as error:
         return FileCheck(path, environment, (), (), unreadable=str(error))
     config = document.get("config")
+    if isinstance(config, dict):
+        # Keys are text to Pulumi (`1:` is the key "1"), and to the schema.
+        config = document["config"] = {str(key): value for key, value in config.items()}
     program = _program_problems(path, environment, config if isinstance(config, dict) else {})
     reported = {_problem_key(problem) for problem in program}
     schema_only = []

@@ -79,7 +79,7 @@ def _number_text(value: float) -> str:
     """A YAML float as the CLI passes it. The CLI writes it back as YAML (Go's shortest form,
     so ``1024.0`` becomes ``1024``), reads it again, and hands the program Go's JSON spelling."""
     if not math.isfinite(value):
-        raise ValueError(f"{value}: Pulumi cannot pass an infinite or NaN config value")
+        raise ValueError("Pulumi cannot pass an infinite or NaN config value")
     if value.is_integer() and abs(value) < 1e21:
         return str(int(value))
     if 1e-6 <= abs(value) < 1e21:
@@ -119,7 +119,10 @@ def engine_config(values: Mapping[str, Any]) -> dict[str, str]:
         elif value is None:
             flat[key] = ""  # an empty value: the CLI warns, and passes ""
         elif isinstance(value, float):
-            flat[key] = _number_text(value)
+            try:
+                flat[key] = _number_text(value)
+            except ValueError as error:
+                raise ValueError(f"{key} = {value!r}: {error}") from None
         else:
             flat[key] = str(value)
     return flat
