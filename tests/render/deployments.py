@@ -6,7 +6,10 @@ the environment's own account, the provider's filled-in defaults (`__defaults`),
 version in the provider's inputs, timestamps, secrets as ciphertext, archives with their hash.
 `FORMAT` is the export format as Pulumi's sources define it (apitype.UntypedDeployment,
 DeploymentV3, ResourceV3 and the signatures of special property values), to check the files
-built here against.
+built here against. Pulumi also publishes a JSON Schema of it (sdk/go/common/apitype:
+deployments.json, resources.json, property-values.json), but that one lags behind the Go types:
+it has no `created`, `modified`, `retainOnDelete` or `ignoreChanges`, which `pulumi stack
+export` writes. The files built here pass it but for those fields.
 """
 
 from __future__ import annotations
