@@ -18,6 +18,7 @@ from platform_core.dials import (
     read_dials,
 )
 from platform_core.parsers import IntegerRange
+from platform_core.schema import stack_config_schema
 from platform_core.settings_table import settings_table
 
 
@@ -129,3 +130,10 @@ def test_a_new_dial_is_one_declaration(monkeypatch):
     )
     monkeypatch.setattr("platform_core.settings_table.DIALS", registry)
     assert "| `platform:logLevel` | 10 | 20 | 30 | 0-50 | Threshold" in settings_table()
+    monkeypatch.setattr("platform_core.schema.DIALS", registry)
+    schema = stack_config_schema()["properties"]["config"]["properties"]["platform:logLevel"]
+    assert schema["description"] == (
+        "Threshold of the function's application logs. Allowed: 0-50. "
+        "Defaults: dev 10, staging 20, production 30."
+    )
+    assert schema["errorMessage"] == "must be an integer from 0 to 50"
