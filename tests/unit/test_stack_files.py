@@ -1,5 +1,5 @@
-"""Stack files read as the Pulumi CLI reads them (YAML 1.2), so offline rendering refuses what a
-real `pulumi preview` refuses."""
+"""Stack files read as the Pulumi CLI reads them (Go's yaml.v3), so offline rendering refuses what a
+real `pulumi preview` refuses and accepts what it accepts."""
 
 from __future__ import annotations
 
@@ -20,16 +20,21 @@ from platform_core.stack_files import engine_config, read_stack_config, read_yam
         ("off", "off"),
         ("true", True),
         ("False", False),
-        ("1_024", "1_024"),
-        ("010", 10),
+        ("1_024", 1024),
+        ("010", 8),
+        ("0o17", 15),
+        ("0b101", 5),
+        ("08", 8.0),
+        ("1e3", 1000.0),
         ("0x1f", 31),
+        ("1.2.3", "1.2.3"),
         ("1:30", "1:30"),
         ("2.5", 2.5),
         ("~", None),
         ('"true"', "true"),
     ],
 )
-def test_scalars_follow_yaml_1_2(tmp_path, text, expected):
+def test_scalars_resolve_as_the_pulumi_cli_resolves_them(tmp_path, text, expected):
     path = tmp_path / "f.yaml"
     path.write_text(f"value: {text}\n")
     assert read_yaml(path)["value"] == expected

@@ -1,9 +1,10 @@
 """Reading Pulumi's project and stack files the way the Pulumi CLI reads them.
 
-The CLI parses YAML 1.2 (Go's yaml.v3): only ``true``/``false`` are booleans, so ``no`` reaches
-the program as the text "no". PyYAML follows YAML 1.1, where ``no``, ``on`` or ``1_000`` silently
-become ``False`` or ``1000``; rendering offline with it would accept values a real
-``pulumi preview`` refuses. The loader here resolves scalars by YAML 1.2's core schema.
+The CLI parses YAML with Go's yaml.v3: only ``true``/``false`` are booleans, so ``no`` reaches
+the program as the text "no", while numbers keep some YAML 1.1 habits (``010`` is octal 8,
+``1_024`` is 1024). PyYAML follows YAML 1.1 throughout (``no`` and ``on`` become booleans);
+rendering offline with it would accept values a real ``pulumi preview`` refuses. The loader here
+resolves plain scalars as yaml.v3 does.
 """
 
 from __future__ import annotations
@@ -21,40 +22,66 @@ import yaml
 __all__ = ["engine_config", "read_project", "read_stack_config", "read_yaml"]
 
 
-class _Yaml12Loader(yaml.SafeLoader):
-    """PyYAML's safe loader with YAML 1.2 core-schema scalars."""
+class _PulumiYamlLoader(yaml.SafeLoader):
+    """PyYAML's safe loader resolving plain scalars as Go's yaml.v3 (the Pulumi CLI's) does."""
 
 
-_Yaml12Loader.yaml_implicit_resolvers = {}
-_CORE_SCHEMA = (
+_PulumiYamlLoader.yaml_implicit_resolvers = {}
+_GO_NUMBER_TAG = "tag:pulumi-cli,2026:number"
+_FIXED = (
     ("tag:yaml.org,2002:bool", r"true|True|TRUE|false|False|FALSE", "tTfF"),
-    ("tag:yaml.org,2002:int", r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+", "-+0123456789"),
-    (
-        "tag:yaml.org,2002:float",
-        r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
-        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)",
-        "-+0123456789.",
-    ),
     ("tag:yaml.org,2002:null", r"~|null|Null|NULL|", ["~", "n", "N", ""]),
+    ("tag:yaml.org,2002:float", r"[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)", "-+."),
+    # Anything else that starts like a number is decided by `_go_number`.
+    (_GO_NUMBER_TAG, r"[-+0-9.][-+0-9A-Za-z._]*", "-+0123456789."),
 )
-for _tag, _pattern, _first in _CORE_SCHEMA:
-    _Yaml12Loader.add_implicit_resolver(_tag, re.compile(rf"^(?:{_pattern})$"), list(_first))
+for _tag, _pattern, _first in _FIXED:
+    _PulumiYamlLoader.add_implicit_resolver(_tag, re.compile(rf"^(?:{_pattern})$"), list(_first))
+
+_YAML_STYLE_FLOAT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?")
+_GO_BASES = {"0x": 16, "0X": 16, "0b": 2, "0B": 2, "0o": 8, "0O": 8}
 
 
-def _construct_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
-    # YAML 1.1's constructor reads a leading 0 as octal; YAML 1.2's core schema does not.
-    text = str(loader.construct_scalar(node))
-    if text.startswith(("0o", "0x")):
-        return int(text, 0)
-    return int(text, 10)
+def _go_parse_int(text: str) -> int | None:
+    """Go's ``strconv.ParseInt(text, 0, 64)``: 0x, 0b, 0o prefixes, and a leading 0 is octal."""
+    sign, digits = (text[0], text[1:]) if text[:1] in "+-" else ("", text)
+    base = _GO_BASES.get(digits[:2], 8 if len(digits) > 1 and digits[0] == "0" else 10)
+    body = digits[2:] if digits[:2] in _GO_BASES else digits
+    try:
+        value = int(body, base) if body and body.isalnum() else None
+    except ValueError:
+        return None
+    return None if value is None else (-value if sign == "-" else value)
 
 
-_Yaml12Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+def _go_number(text: str) -> int | float | str:
+    """A plain scalar as yaml.v3 resolves it: underscores are dropped, then an integer (any
+    base Go reads), then a YAML-style float, else the text itself. So ``010`` is 8 and
+    ``1_024`` is 1024, as the Pulumi CLI passes them to a program."""
+    if text.startswith("."):
+        try:
+            return float(text)
+        except ValueError:
+            return text
+    plain = text.replace("_", "")
+    number = _go_parse_int(plain)
+    if number is not None:
+        return number
+    if _YAML_STYLE_FLOAT.fullmatch(plain):
+        return float(plain)
+    return text
+
+
+def _construct_go_number(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int | float | str:
+    return _go_number(str(loader.construct_scalar(node)))
+
+
+_PulumiYamlLoader.add_constructor(_GO_NUMBER_TAG, _construct_go_number)
 
 
 def read_yaml(path: Path) -> dict[str, Any]:
     """A YAML mapping file, parsed as the Pulumi CLI parses it."""
-    document = yaml.load(path.read_text(), Loader=_Yaml12Loader)
+    document = yaml.load(path.read_text(), Loader=_PulumiYamlLoader)
     if document is None:
         return {}
     if not isinstance(document, dict):
