@@ -9,18 +9,17 @@ import socket
 import subprocess
 import sys
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
 from benchmarks.market_data import sample_records
 from local_platform.cli import main, parser
-from tests.local.helpers import PROBES, expected_bars, reported_bars, reported_probes
-from tests.repository import ORGANISATION
+from tests.e2e.local.helpers import PROBES, expected_bars, reported_bars, reported_probes
+from tests.repository import ORGANISATION, REPO_ROOT
 
 pytestmark = pytest.mark.e2e  # see tests/conftest.py: kinds of test
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+
 ORG = ORGANISATION.prefix  # global (bucket) names start with it
 SAMPLE = REPO_ROOT / "samples" / "market-data.jsonl"
 

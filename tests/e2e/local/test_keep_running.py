@@ -29,12 +29,12 @@ import boto3
 import pytest
 
 from benchmarks.market_data import sample_records
-from tests.local.helpers import PROBES, expected_bars, reported_bars, reported_probes
-from tests.repository import ORGANISATION
+from tests.e2e.local.helpers import PROBES, expected_bars, reported_bars, reported_probes
+from tests.repository import ORGANISATION, REPO_ROOT
 
 pytestmark = pytest.mark.e2e  # see tests/conftest.py: kinds of test
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+
 REGION = "eu-west-1"
 FUNCTION = f"dev-trading-processor-{REGION}"
 INGEST = ORGANISATION.global_name(f"dev-trading-ingest-{REGION}")
