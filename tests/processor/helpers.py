@@ -159,3 +159,26 @@ def create_resources(ddb: Any, s3: Any, *, versioned: bool = False) -> None:
         s3.create_bucket(Bucket=bucket)
         if versioned:
             s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+
+
+def as_items(bars: dict[tuple[str, int], Any]) -> dict[tuple[str, str], dict[str, object]]:
+    """Bars in the oracle's shape (plain field reads; no code of the store)."""
+    out: dict[tuple[str, str], dict[str, object]] = {}
+    for bar in bars.values():
+        label = datetime.fromtimestamp(bar.minute_ms / 1000, UTC).strftime("%Y-%m-%dT%H:%MZ")
+        key = (f"SYMBOL#{bar.symbol}", f"BAR#1m#{label}")
+        out[key] = (
+            {"pk": key[0], "sk": key[1]}
+            | {
+                name: getattr(bar, name)
+                for name in ("open", "high", "low", "close", "volume", "notional", "vwap")
+            }
+            | {
+                "trade_count": Decimal(bar.trade_count),
+                "open_ts": Decimal(bar.open_ts),
+                "close_ts": Decimal(bar.close_ts),
+                "open_trade_id": bar.open_trade_id,
+                "close_trade_id": bar.close_trade_id,
+            }
+        )
+    return out

@@ -5,15 +5,15 @@ from __future__ import annotations
 import random
 import threading
 import urllib.request
-from decimal import Decimal
 from itertools import pairwise
 from typing import Any
 
 import boto3
 import msgspec
 import pytest
-from helpers import (  # type: ignore[import-not-found]  # type: ignore[import-not-found]
+from helpers import (  # type: ignore[import-not-found]
     REGION,
+    as_items,
     create_resources,
     expected_bars,
     stored_bars,
@@ -22,7 +22,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from moto.server import ThreadedMotoServer
 
-from processor.bars import Bar, aggregate, merge, minute_label
+from processor.bars import Bar, aggregate, merge
 from processor.records import Trade
 
 _TS = 1_795_185_000_000
@@ -63,28 +63,6 @@ def test_any_split_and_order_gives_the_same_bars(trades, cuts, rnd):
             merged[key] = merge(merged[key], bar) if key in merged else bar
     assert merged == whole
     assert as_items(merged) == expected_bars(as_dicts(trades))
-
-
-def as_items(bars: dict[tuple[str, int], Bar]) -> dict[tuple[str, str], dict[str, object]]:
-    """Bars in the oracle's shape (plain field reads; no code of the store)."""
-    out: dict[tuple[str, str], dict[str, object]] = {}
-    for bar in bars.values():
-        key = (f"SYMBOL#{bar.symbol}", f"BAR#1m#{minute_label(bar.minute_ms)}")
-        out[key] = (
-            {"pk": key[0], "sk": key[1]}
-            | {
-                name: getattr(bar, name)
-                for name in ("open", "high", "low", "close", "volume", "notional", "vwap")
-            }
-            | {
-                "trade_count": Decimal(bar.trade_count),
-                "open_ts": Decimal(bar.open_ts),
-                "close_ts": Decimal(bar.close_ts),
-                "open_trade_id": bar.open_trade_id,
-                "close_trade_id": bar.close_trade_id,
-            }
-        )
-    return out
 
 
 def as_dicts(trades: list[Trade]) -> list[dict[str, object]]:

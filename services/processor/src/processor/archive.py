@@ -5,8 +5,9 @@ from __future__ import annotations
 import contextlib
 import tempfile
 import zlib
+from collections import deque
 from collections.abc import Iterator
-from concurrent.futures import Executor, Future
+from concurrent.futures import Executor, Future, wait
 from datetime import UTC, datetime
 from typing import IO, TYPE_CHECKING, Any, Final
 from urllib.parse import quote
@@ -26,6 +27,7 @@ __all__ = ["GzipSpool", "S3Archive", "S3Objects", "archive_key"]
 _LEVEL: Final = 1
 _SPOOL_IN_MEMORY: Final = 8 << 20
 _READ_BYTES: Final = 1 << 20
+_IN_FLIGHT: Final = 2
 #: What S3 answers when the notified version is gone (deleted, or overwritten: ETag differs).
 _GONE: Final = frozenset({"NoSuchKey", "NoSuchVersion", "PreconditionFailed", "404", "412"})
 
@@ -43,9 +45,9 @@ class GzipSpool:
     batch rewrites an identical object).
 
     With an ``executor``, blocks are compressed on a pool thread: zlib releases the GIL, so
-    compressing one block overlaps with decoding the next on the caller's thread. A write
-    first waits for the previous block, which keeps the order and at most one block in
-    flight (memory stays flat); the bytes are the same either way. Only ``compress`` runs
+    compressing overlaps with decoding on the caller's thread. Two blocks may be in flight
+    (so the caller rarely waits for a thread to get the GIL back); they are written in
+    order, and memory stays flat. The bytes are the same either way. Only ``compress`` runs
     there: the spool file grows on the caller's thread, in the caller's malloc arena.
     """
 
@@ -53,7 +55,7 @@ class GzipSpool:
         self._compressor = zlib.compressobj(_LEVEL, zlib.DEFLATED, 31)
         self._file: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY)  # noqa: SIM115
         self._executor = executor
-        self._pending: Future[bytes] | None = None
+        self._pending: deque[Future[bytes]] = deque()
         self.lines_written = False
 
     def write(self, data: bytes) -> None:
@@ -63,14 +65,20 @@ class GzipSpool:
         if self._executor is None:
             self._file.write(self._compressor.compress(data))
             return
-        self._drain()
-        self._pending = self._executor.submit(self._compressor.compress, data)
+        if len(self._pending) == _IN_FLIGHT:
+            self._file.write(self._pending.popleft().result())
+        previous = self._pending[-1] if self._pending else None
+        self._pending.append(self._executor.submit(self._compress, data, previous))
+
+    def _compress(self, data: bytes, previous: Future[bytes] | None) -> bytes:
+        if previous is not None:  # one compressor: blocks go through it in order
+            wait([previous])
+        return self._compressor.compress(data)
 
     def _drain(self) -> None:
-        """Write the block in flight, if any (re-raising what compressing it raised)."""
-        pending, self._pending = self._pending, None
-        if pending is not None:
-            self._file.write(pending.result())
+        """Write the blocks in flight, if any (re-raising what compressing them raised)."""
+        while self._pending:
+            self._file.write(self._pending.popleft().result())
 
     def finish(self) -> IO[bytes]:
         """Flush and rewind; the spool is then a readable gzip file."""
@@ -91,8 +99,8 @@ class GzipSpool:
             yield pending
 
     def close(self) -> None:
-        # Called on the way out of a failure too: let a block in flight end first (its own
-        # error, if any, is not the one to report) so it never writes to a closed file.
+        # Called on the way out of a failure too: let the blocks in flight end first (their
+        # errors, if any, are not the one to report) so none writes to a closed file.
         with contextlib.suppress(Exception):
             self._drain()
         self._file.close()

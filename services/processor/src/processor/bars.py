@@ -2,21 +2,21 @@
 
 Every field is a commutative, associative fold (sums, min/max, and open/close picked by the
 smallest/largest ``(timestamp, trade_id)``), so any split of the trades into batches, merged
-in any order, gives the same bar.
+in any order, gives the same bar. ``block_bars`` is also the bulk form of validation: it
+aggregates a decoded block and checks the values it has not seen validated on the way.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
-from decimal import ROUND_HALF_EVEN, Context, Decimal, Inexact, localcontext
+from decimal import ROUND_HALF_EVEN, Context, Decimal, Inexact, InvalidOperation, localcontext
 from functools import lru_cache
-from operator import attrgetter, mul
-from typing import Final
+from typing import Any, Final
 
 import msgspec
 
-from processor.records import Trade
+from processor.records import MAX_DECIMAL_PLACES, MAX_VALUE, Trade, columns_valid
 
 __all__ = [
     "MAX_BAR_NOTIONAL",
@@ -25,8 +25,10 @@ __all__ = [
     "Bar",
     "BarKey",
     "aggregate",
+    "block_bars",
     "exceeds_limits",
     "merge",
+    "merge_into",
     "minute_label",
 ]
 
@@ -42,9 +44,9 @@ MAX_BAR_NOTIONAL: Final = Decimal(10) ** 22
 _VWAP_PLACES: Final = Decimal("1e-8")
 #: In-memory sums: room for any batch within the limits, and never a silent rounding.
 SUMS: Final = Context(prec=80, traps=[Inexact])
+#: The same, where a comparison with NaN must raise too (checks of values not yet valid).
+CHECKS: Final = Context(prec=80, traps=[Inexact, InvalidOperation])
 _DIVISION: Final = Context(prec=60, rounding=ROUND_HALF_EVEN)
-_PRICE, _QUANTITY = attrgetter("price"), attrgetter("quantity")
-_TIMESTAMP, _ORDER = attrgetter("timestamp"), attrgetter("timestamp", "trade_id")
 
 
 @lru_cache(maxsize=8192)
@@ -109,48 +111,106 @@ def merge(a: Bar, b: Bar) -> Bar:
     )
 
 
-def _by_bar(trades: Iterable[Trade]) -> dict[BarKey, list[Trade]]:
-    """Group trades by bar: the one Python-level pass over every trade, kept minimal."""
-    groups: dict[BarKey, list[Trade]] = {}
+def _fold(trades: Iterable[Trade]) -> dict[tuple[str, int], list[Any]]:
+    """One pass over the trades, bar by bar (run under an exact context): ``[high, low,
+    volume, notional, count, open_ts, open_id, open_price, close_ts, close_id, close_price]``
+    per ``(symbol, minute index)``. The one Python-level loop per trade, kept minimal (plain
+    statements and locals: every bytecode counts here)."""
+    acc: dict[tuple[str, int], list[Any]] = {}
+    get = acc.get
+    minute = MINUTE_MS
     for trade in trades:
+        price = trade.price
+        quantity = trade.quantity
         ts = trade.timestamp
-        key = (trade.symbol, ts - ts % MINUTE_MS)
-        members = groups.get(key)
-        if members is None:
-            groups[key] = [trade]
-        else:
-            members.append(trade)
-    return groups
+        key = (trade.symbol, ts // minute)
+        bar = get(key)
+        if bar is None:
+            tid = trade.trade_id
+            acc[key] = [price, price, quantity, price * quantity, 1, ts, tid, price, ts, tid, price]
+            continue
+        if price > bar[0]:
+            bar[0] = price
+        elif price < bar[1]:
+            bar[1] = price
+        bar[2] += quantity
+        bar[3] += price * quantity
+        bar[4] += 1
+        # The latest (timestamp, trade_id) closes the bar, the earliest opens it.
+        if ts >= bar[8] and (ts > bar[8] or trade.trade_id > bar[9]):
+            bar[8] = ts
+            bar[9] = trade.trade_id
+            bar[10] = price
+        if ts <= bar[5] and (ts < bar[5] or trade.trade_id < bar[6]):
+            bar[5] = ts
+            bar[6] = trade.trade_id
+            bar[7] = price
+    return acc
 
 
-def _reduce(key: BarKey, group: list[Trade]) -> Bar:
-    """The bar of one group, by whole-column builtins (run under ``SUMS``)."""
-    prices = list(map(_PRICE, group))
-    quantities = list(map(_QUANTITY, group))
-    first = min(group, key=_ORDER)
-    last = max(group, key=_ORDER)
+def _bar(key: tuple[str, int], a: list[Any]) -> Bar:
+    volume = a[2] if isinstance(a[2], Decimal) else Decimal(a[2])  # all integer quantities
     return Bar(
         key[0],
-        key[1],
-        first.price,
-        max(prices),
-        min(prices),
-        last.price,
-        sum(quantities, Decimal(0)),
-        sum(map(mul, prices, quantities), Decimal(0)),
-        len(group),
-        first.timestamp,
-        first.trade_id,
-        last.timestamp,
-        last.trade_id,
+        key[1] * MINUTE_MS,
+        a[7],
+        a[0],
+        a[1],
+        a[10],
+        volume,
+        a[3],
+        a[4],
+        a[5],
+        a[6],
+        a[8],
+        a[9],
     )
 
 
-def aggregate(trades: Iterable[Trade], bars: dict[BarKey, Bar]) -> None:
-    """Fold ``trades`` into ``bars`` in place: group by bar, reduce each group over columns
-    (the arithmetic runs in C), merge the partial bars in."""
+def merge_into(bars: dict[BarKey, Bar], partial: Iterable[Bar]) -> None:
+    """Merge partial bars into ``bars`` (exact, order-free)."""
     with localcontext(SUMS):
-        for key, group in _by_bar(trades).items():
-            bar = _reduce(key, group)
-            old = bars.get(key)
-            bars[key] = bar if old is None else merge(old, bar)
+        for bar in partial:
+            old = bars.get(bar.key)
+            bars[bar.key] = bar if old is None else merge(old, bar)
+
+
+def aggregate(trades: Iterable[Trade], bars: dict[BarKey, Bar]) -> None:
+    """Fold valid ``trades`` into ``bars`` in place."""
+    with localcontext(SUMS):
+        partial = [_bar(key, acc) for key, acc in _fold(trades).items()]
+    merge_into(bars, partial)
+
+
+def _exponent(value: Decimal | int) -> int:
+    if isinstance(value, int):
+        return 0
+    exponent = value.as_tuple().exponent
+    return exponent if isinstance(exponent, int) else -(10**9)  # NaN and infinities: never fine
+
+
+def block_bars(trades: Sequence[Trade]) -> dict[BarKey, Bar] | None:
+    """The bars of a block of trades as msgspec decoded them, if every trade is what
+    ``records.validate`` returns for its record; None means "take the precise path".
+
+    msgspec enforced ``Trade``'s own constraints; ``records.columns_valid`` checks symbols,
+    quantities' range and prices' places over columns; what is left is read off the bars
+    (every price lies between a bar's low and high, and an exact sum has the smallest
+    exponent of its terms, so a bar's volume tells the quantities' places). Comparing a NaN
+    or an inexact sum raises, which also means "take the precise path".
+    """
+    with localcontext(CHECKS):
+        try:
+            if not columns_valid(trades):
+                return None
+            bars = {}
+            for key, acc in _fold(trades).items():
+                if not (
+                    acc[1] > 0 and acc[0] < MAX_VALUE and _exponent(acc[2]) >= -MAX_DECIMAL_PLACES
+                ):
+                    return None
+                bar = _bar(key, acc)
+                bars[bar.key] = bar
+        except ArithmeticError:
+            return None
+    return bars

@@ -14,7 +14,7 @@ from typing import Any, Final
 
 import msgspec
 
-from processor.bars import Bar, BarKey, aggregate
+from processor.bars import Bar, BarKey, aggregate, merge_into
 from processor.decode import ENCODER, Chunk, Rejection, json_safe
 from processor.errors import ObjectTooLargeError
 from processor.records import Trade
@@ -164,15 +164,18 @@ def consume(chunks: Iterable[Chunk], limits: Limits, accepted: Sink, rejected: S
     result = BatchResult()
     seen = TradeIdSet()
     for chunk in chunks:
-        trades = chunk.trades
+        trades, bars = chunk.trades, chunk.bars
         if trades:
             if seen.add_new(list(map(_TRADE_ID, trades))):
                 lines = chunk.lines if isinstance(chunk.lines, bytes) else _joined(chunk.lines)
             else:
                 trades, kept = _first_occurrences(chunk, seen)
-                lines = _joined(kept)
+                lines, bars = _joined(kept), None
         if trades:
-            aggregate(trades, result.bars)
+            if bars is None:
+                aggregate(trades, result.bars)
+            else:
+                merge_into(result.bars, bars.values())
             if len(result.bars) > limits.max_batch_bars:
                 raise ObjectTooLargeError(
                     f"batch: touches more than {limits.max_batch_bars} bars; allowed: at most "

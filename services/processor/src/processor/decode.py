@@ -18,11 +18,11 @@ from typing import Any, Final, Protocol
 
 import msgspec
 
+from processor.bars import Bar, BarKey, block_bars
 from processor.records import (
     MAX_TRADE_ID_CHARS,
     RecordError,
     Trade,
-    all_valid,
     has_lone_surrogate,
     show,
     validate,
@@ -51,7 +51,7 @@ ENCODER: Final = msgspec.json.Encoder(decimal_format="number")
 _MAX_INT_BITS: Final = 14_000
 _KNOWN_FIELDS: Final = frozenset(Trade.__struct_fields__)
 _PRICE, _QUANTITY = itemgetter("price"), itemgetter("quantity")
-_JSON_NUMBERS: Final = frozenset({int, float})
+_JSON_NUMBERS: Final = frozenset({int, float, Decimal})
 _JSON_STRING: Final = re.compile(rb'"(?:[^"\\]|\\.)*"')
 #: Depth counting over bytes: brackets kept (an opening one 2, a closing one 0), all else gone.
 _BRACKET_CODES: Final = bytes.maketrans(b"[{]}", b"\x02\x02\x00\x00")
@@ -94,6 +94,8 @@ class Chunk(msgspec.Struct):
     lines: list[bytes] | bytes
     indexes: list[int] | range
     rejections: list[Rejection]
+    #: The bars of ``trades`` when the bulk check computed them already.
+    bars: dict[BarKey, Bar] | None = None
 
     @classmethod
     def empty(cls) -> Chunk:
@@ -289,9 +291,9 @@ def record_into(
     into.rejections.append(Rejection(index, usable_trade_id(record), reason, kept))
 
 
-def _clean_records(part: Sequence[Any]) -> tuple[list[Trade], bytes] | None:
-    """All of ``part`` as trades and archive lines, if every record is a valid, canonical,
-    flat trade object with numbers as JSON numbers (the common case, in a few C calls)."""
+def _clean_records(part: Sequence[Any], first: int) -> Chunk | None:
+    """All of ``part`` as one chunk, if every record is a valid, canonical, flat trade object
+    with numbers as JSON numbers (the common case, in a few C calls)."""
     try:
         if set(map(type, part)) != {dict} or not all(map(_KNOWN_FIELDS.issuperset, part)):
             return None
@@ -300,9 +302,10 @@ def _clean_records(part: Sequence[Any]) -> tuple[list[Trade], bytes] | None:
         ):  # numeric strings need the precise path's checks (ASCII digits, no "_")
             return None
         trades = msgspec.convert(part, list[Trade])
-        if not all_valid(trades):
+        bars = block_bars(trades)
+        if bars is None:
             return None
-        return trades, ENCODER.encode_lines(part)
+        return Chunk(trades, ENCODER.encode_lines(part), range(first, first + len(part)), [], bars)
     except (KeyError, msgspec.ValidationError, UnicodeEncodeError):
         return None
 
@@ -315,10 +318,9 @@ def decode_records(records: Sequence[Any], first: int, max_depth: int) -> Iterat
     for lo in range(0, len(records), CHUNK_RECORDS):
         part = records[lo : lo + CHUNK_RECORDS]
         start = first + lo
-        clean = _clean_records(part)
+        clean = _clean_records(part, start)
         if clean is not None:
-            trades, lines = clean
-            yield Chunk(trades, lines, range(start, start + len(trades)), [])
+            yield clean
             continue
         chunk = Chunk.empty()
         for offset, record in enumerate(part):

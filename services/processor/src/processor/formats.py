@@ -13,11 +13,13 @@ of the whole content identifies the batch, so the same bytes uploaded again coun
 from __future__ import annotations
 
 import codecs
+import contextlib
 import gzip
 import hashlib
 import importlib
 import zlib
 from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, Future
 from typing import Final, NamedTuple, Protocol
 
 import msgspec
@@ -120,9 +122,13 @@ class Content:
     ``head`` is its first block holding something besides whitespace (what formats are
     recognised by); whole blocks of whitespace before it are skipped, ``skipped_lines``
     counts their line breaks.
+
+    With an ``executor``, the next block is read, decompressed and hashed on a pool thread
+    while the caller decodes this one (socket reads, zlib and hashlib release the GIL); one
+    block in flight, so memory stays flat and the order holds. ``close`` waits for it.
     """
 
-    def __init__(self, body: ByteStream, max_bytes: int) -> None:
+    def __init__(self, body: ByteStream, max_bytes: int, executor: Executor | None = None) -> None:
         raw = _Body(body)
         magic = raw.read(2)
         self._stream: ByteStream = raw
@@ -131,6 +137,8 @@ class Content:
             magic = b""
         self._max_bytes, self._read = max_bytes, 0
         self._hash = hashlib.sha256()
+        self._executor = executor
+        self._next: Future[bytes] | None = None
         self.skipped_lines = 0
         head = self._counted(magic + self._raw(_HEAD_BYTES)).removeprefix(codecs.BOM_UTF8)
         while head and not head.strip():
@@ -155,16 +163,36 @@ class Content:
         self._hash.update(data)
         return data
 
+    def _fetch(self, size: int) -> bytes:
+        return self._counted(self._raw(size))
+
     def read(self, size: int = -1, /) -> bytes:
         if self._pending:
             cut = len(self._pending) if size < 0 else size
             out, self._pending = self._pending[:cut], self._pending[cut:]
             return out
-        return self._counted(self._raw(size))
+        if self._executor is None or size < 0:
+            self.close()
+            return self._fetch(size)
+        future, self._next = self._next, None
+        data = (future or self._executor.submit(self._fetch, size)).result()
+        if data:
+            self._next = self._executor.submit(self._fetch, size)
+        if len(data) > size:
+            data, self._pending = data[:size], data[size:]
+        return data
+
+    def close(self) -> None:
+        """Let a block in flight finish (its error, if any, is not the one to report)."""
+        future, self._next = self._next, None
+        if future is not None:
+            with contextlib.suppress(Exception):
+                future.result()
 
     @property
     def digest(self) -> str:
         """SHA-256 of everything read so far (the whole content, once decoding finished)."""
+        self.close()
         return self._hash.hexdigest()
 
 
@@ -182,14 +210,16 @@ class _Prefixed:
         return self._rest.read(size)
 
 
-def open_content(body: ByteStream, key: str, limits: Limits) -> tuple[Content, Iterator[Chunk]]:
+def open_content(
+    body: ByteStream, key: str, limits: Limits, executor: Executor | None = None
+) -> tuple[Content, Iterator[Chunk]]:
     """The content of an object and the chunks of its records, in whatever format it is.
 
     Raises ``MalformedObjectError`` (possibly after some chunks) when the object as a whole
     cannot be read, ``ObjectTooLargeError`` past a size limit: the caller then applies nothing
     from it. ``SourceReadError`` means the read itself failed (transient).
     """
-    content = Content(body, limits.max_object_bytes)
+    content = Content(body, limits.max_object_bytes, executor)
     if not content.head:
         return content, iter(())
     decode = FORMATS[detect(content.head, key)].decoder()

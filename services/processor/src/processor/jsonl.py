@@ -1,7 +1,7 @@
 """JSON Lines, the common format: blocks of lines decoded straight into trades.
 
-A block of about 1 MiB of whole lines is decoded by one msgspec call into ``Trade`` and
-checked over columns (``records.all_valid``). A block that is not entirely clean — a bad
+A block of about 1 MiB of whole lines is decoded by one msgspec call into ``Trade``, then
+checked and aggregated in one pass (``bars.block_bars``). A block that is not entirely clean — a bad
 line, a line that needs normalising, anything the byte checks cannot vouch for — is decoded
 again in small pieces and, where needed, line by line, which decides and words every verdict:
 reasons, indexes and archive lines do not depend on which path ran.
@@ -14,13 +14,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from decimal import Decimal
-from typing import Final
+from typing import Final, cast
 
 import msgspec
 
+from processor.bars import block_bars
 from processor.decode import Chunk, Rejection, Source, record_into, text_deeper_than
 from processor.errors import ObjectTooLargeError
-from processor.records import Trade, all_valid
+from processor.records import Trade
 from processor.settings import Limits
 
 __all__ = ["decode"]
@@ -28,10 +29,17 @@ __all__ = ["decode"]
 BLOCK_BYTES: Final = 1 << 20
 #: The per-line path works on pieces this size, so its lists and rejections stay small.
 PIECE_BYTES: Final = 16 << 10
+
+
+class _KnownFieldsOnly(Trade, frozen=True, gc=False, forbid_unknown_fields=True):
+    """A trade line with no other field: decoding it proves the record flat."""
+
+
+_KNOWN_FIELDS: Final = msgspec.json.Decoder(_KnownFieldsOnly)
 _FAST: Final = msgspec.json.Decoder(Trade)
 _GENERIC: Final = msgspec.json.Decoder(float_hook=Decimal)
-#: A digit, "_", a digit: Decimal() reads "1_000" as 1000; JSON numbers never have one.
-_GROUPED_DIGITS: Final = re.compile(rb"[0-9]_[0-9]")
+#: "_" then a digit (found fast: the pattern starts with a literal).
+_UNDERSCORE: Final = re.compile(rb"_[0-9]")
 
 
 def _excerpt(data: bytes, limit: int = 1024) -> str:
@@ -43,25 +51,47 @@ def _line_count(data: bytes) -> int:
     return data.count(b"\n") + (not data.endswith(b"\n"))
 
 
-def _fast(data: bytes, lines: int) -> list[Trade] | None:
-    """Every line of ``data`` as a trade in one C call, if all are valid and canonical.
+def _digit_grouping(data: bytes) -> bool:
+    """Whether ``data`` has a digit, "_", a digit (Decimal() reads "1_000" as 1000)."""
+    return any(
+        data[match.start() - 1 : match.start()].isdigit() for match in _UNDERSCORE.finditer(data)
+    )
+
+
+def _fast(data: bytes, lines: int) -> Chunk | None:
+    """Every line of ``data`` as a trade in one C call, checked in bulk, if all are valid and
+    canonical; with their bars.
 
     The byte checks vouch for what decoding into ``Trade`` cannot see: text is ASCII (so
     valid UTF-8, and numeric strings have no other digits), no escapes that could hide
-    either, no "1_000", no nested value (one ``{`` per line and no ``[``, so every record
-    is flat: the depth limit holds); and no blank line, which ``decode_lines`` would skip.
+    either, no "1_000"; no blank line, which ``decode_lines`` would skip; and every record
+    flat (the depth limit holds): proved by decoding with no field but a trade's, or, when
+    there are others, by one ``{`` per line and no ``[``.
     """
-    if not data.isascii() or b"\\u" in data or b"[" in data:
+    if not data.isascii() or (b"\\" in data and b"\\u" in data):
         return None
-    if b"_" in data and _GROUPED_DIGITS.search(data):
+    if b"_" in data and _digit_grouping(data):
         return None
     try:
-        trades = _FAST.decode_lines(data)
-    except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
+        trades = cast(list[Trade], _KNOWN_FIELDS.decode_lines(data))  # flat: no other field
+    except msgspec.ValidationError:  # perhaps only other fields: vouch for their depth
+        if b"[" in data:
+            return None
+        try:
+            trades = _FAST.decode_lines(data)
+        except (msgspec.DecodeError, RecursionError):
+            return None
+        if data.count(b"{") != len(trades):
+            return None
+    except (msgspec.DecodeError, RecursionError):
         return None
-    if len(trades) != lines or data.count(b"{") != lines:
+    if len(trades) != lines:
         return None
-    return trades if all_valid(trades) else None
+    bars = block_bars(trades)
+    if bars is None:
+        return None
+    blob = data if data.endswith(b"\n") else data + b"\n"
+    return Chunk(trades, blob, range(lines), [], bars)
 
 
 def _line(index: int, line: bytes, chunk: Chunk, limits: Limits) -> None:
@@ -124,22 +154,21 @@ def _lines_fit(data: bytes, limit: int) -> bool:
     return limit >= BLOCK_BYTES or max(map(len, data.split(b"\n"))) <= limit
 
 
-def _block(data: bytes, first: int, limits: Limits) -> Iterator[Chunk]:
-    """The chunks of ``data`` (whole lines; the first one is line ``first``)."""
-    lines = _line_count(data)
+def _block(data: bytes, lines: int, first: int, limits: Limits) -> Iterator[Chunk]:
+    """The chunks of ``data`` (``lines`` whole lines; the first one is line ``first``)."""
     if _lines_fit(data, limits.max_record_bytes):
-        trades = _fast(data, lines)
-        if trades is not None:
-            blob = data if data.endswith(b"\n") else data + b"\n"
-            yield Chunk(trades, blob, range(first, first + lines), [])
+        chunk = _fast(data, lines)
+        if chunk is not None:
+            chunk.indexes = range(first, first + lines)
+            yield chunk
             return
     index = first
     for piece in _pieces(data):
         count = _line_count(piece)
-        trades = _fast(piece, count) if len(piece) <= limits.max_record_bytes else None
-        if trades is not None:
-            blob = piece if piece.endswith(b"\n") else piece + b"\n"
-            yield Chunk(trades, blob, range(index, index + count), [])
+        fast = _fast(piece, count) if len(piece) <= limits.max_record_bytes else None
+        if fast is not None:
+            fast.indexes = range(index, index + count)
+            yield fast
         else:
             chunk = Chunk.empty()
             for offset, line in enumerate(piece.split(b"\n")[:count]):
@@ -181,7 +210,7 @@ def decode(source: Source, limits: Limits) -> Iterator[Chunk]:
                     f"object: more than {limits.max_records} lines; allowed: at most "
                     f"{limits.max_records} records per object (split the file)"
                 )
-            yield from _block(complete, index, limits)
+            yield from _block(complete, lines, index, limits)
             index += lines
         if not block:
             return

@@ -199,9 +199,10 @@ class Service:
         except ObjectGoneError as err:
             return BatchOutcome("skipped", None, ref.uri, message=str(err))
         raw, rejected = GzipSpool(self._executor), GzipSpool(self._executor)
+        content = None
         try:
             try:
-                content, chunks = open_content(body, ref.key, self._limits)
+                content, chunks = open_content(body, ref.key, self._limits, self._executor)
                 result = consume(chunks, self._limits, raw.write, rejected.write)
             except SourceReadError:
                 raise
@@ -217,6 +218,8 @@ class Service:
             batch_id = f"s3-{content.digest[:32]}"  # the content names the batch
             return self._apply(batch_id, content.digest, ref.uri, result, raw, rejected)
         finally:
+            if content is not None:
+                content.close()
             raw.close()
             rejected.close()
 
