@@ -10,7 +10,8 @@ from helpers import as_items, expected_bars, strict_json  # type: ignore[import-
 
 from benchmarks.market_data import MarketData
 from processor.batch import BatchResult, TradeIdSet, consume, rejection_lines
-from processor.decode import Rejection, decode_records
+from processor.decode import Rejection
+from processor.direct import decode_records
 from processor.errors import ObjectTooLargeError
 from processor.settings import Limits
 

@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 
 from benchmarks.market_data import MarketData, write_trades
 from processor import jsonl
-from processor.decode import Chunk, decode_records
+from processor.decode import Chunk
+from processor.direct import decode_records
 from processor.errors import MalformedObjectError, ObjectTooLargeError
 from processor.formats import FORMATS, detect, open_content
 from processor.settings import Limits

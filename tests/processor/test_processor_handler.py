@@ -195,7 +195,7 @@ def test_transient_aws_error_raises_for_retry(aws, handler, monkeypatch):
     def boom(**_: Any) -> None:
         raise ClientError({"Error": {"Code": "InternalServerError", "Message": "x"}}, "PutItem")
 
-    store: Any = RUNTIME.service._store
+    store: Any = RUNTIME.service.store
     monkeypatch.setattr(store._ddb, "put_item", boom)
     with pytest.raises(ClientError):
         handler({"trades": TRADES[:5]}, None)

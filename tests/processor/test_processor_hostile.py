@@ -190,7 +190,7 @@ def test_a_writer_that_grew_the_bar_after_our_read_makes_it_refused(aws, make_ru
     from processor.bars import Bar, aggregate
     from processor.records import validate
 
-    store = make_runtime().service._store
+    store = make_runtime().service.store
     ours = _big_trades(60, 0, "a")
     bars: dict[tuple[str, int], Bar] = {}
     aggregate([validate(t) for t in ours], bars)
@@ -205,7 +205,7 @@ def test_a_bar_grown_past_the_limit_during_the_merge_is_refused_on_the_retry(aws
     from processor.errors import BarLimitRaceError
 
     runtime = make_runtime()
-    store: Any = runtime.service._store
+    store: Any = runtime.service.store
     original = store.apply
 
     def theirs_land_first(*args: Any) -> Any:  # between our read and our write
@@ -272,7 +272,7 @@ def test_a_redrive_on_the_last_day_of_retention_changes_nothing(aws, make_runtim
 
 def test_a_redrive_of_a_batch_that_crashed_half_way_completes_it_once(aws, make_runtime, clock):
     runtime = make_runtime()
-    store = runtime.service._store
+    store = runtime.service.store
     original, calls = store._apply_group, []
 
     def crash_after_two(*args: Any) -> Any:

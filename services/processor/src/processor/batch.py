@@ -15,7 +15,7 @@ from typing import Any, Final
 import msgspec
 
 from processor.bars import Bar, BarKey, aggregate, merge_into
-from processor.decode import ENCODER, Chunk, Rejection, json_safe
+from processor.decode import ENCODER, Chunk, Rejection
 from processor.errors import ObjectTooLargeError
 from processor.records import Trade
 from processor.settings import Limits
@@ -121,6 +121,8 @@ class BatchResult(msgspec.Struct):
 def rejection_lines(rejections: Iterable[Rejection], max_depth: int) -> bytes:
     """Lines of the ``rejected/`` archive: each record with its index and reason, as strict
     JSON (a record is made safe first: NaN kept as a string, bad text escaped, depth cut)."""
+    from processor.strict import json_safe  # loaded on the first rejection, not at import
+
     return ENCODER.encode_lines(
         [
             {

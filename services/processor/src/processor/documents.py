@@ -20,17 +20,11 @@ from itertools import accumulate, count
 from operator import indexOf, sub
 from typing import Any, Final
 
-from processor.decode import (
-    CHUNK_RECORDS,
-    Chunk,
-    Rejection,
-    Source,
-    decode_records,
-    nested_deeper_than,
-    record_into,
-)
+from processor.decode import CHUNK_RECORDS, Chunk, Rejection, Source, record_into
+from processor.direct import decode_records
 from processor.errors import MalformedObjectError, ObjectTooLargeError
 from processor.settings import Limits
+from processor.strict import nested_deeper_than
 
 __all__ = ["decode"]
 

@@ -8,7 +8,6 @@ a ``Refusal`` with the reason; the other records of the same event go on.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Final, Literal
@@ -22,6 +21,7 @@ from processor.settings import Limits
 
 __all__ = [
     "BATCH_ID_PATTERN",
+    "BATCH_ID_RE",
     "DirectBatch",
     "Event",
     "ObjectRef",
@@ -32,7 +32,7 @@ __all__ = [
 
 #: What a sender may call a direct batch (it names archive objects and table items).
 BATCH_ID_PATTERN: Final = "[A-Za-z0-9._:-]{1,128}"
-_BATCH_ID_RE: Final = re.compile(BATCH_ID_PATTERN)
+BATCH_ID_RE: Final = re.compile(BATCH_ID_PATTERN)
 _DIRECT_FORMS: Final = '{"trades": [...], "batch_id": "optional"} or {"trade_data": {...}}'
 
 
@@ -91,78 +91,6 @@ class Event(msgspec.Struct, frozen=True):
 
     kind: Literal["direct", "s3", "unusable"]
     sources: list[Source]
-
-
-def _canonical(value: Any) -> bytes:
-    """The same bytes for the same records, whatever their key order; never raises.
-
-    JSON with sorted keys in the common case; anything JSON text cannot show (nesting beyond
-    the stack, huge integers, non-string keys) falls back to an iterative tagged form.
-    """
-    try:
-        return json.dumps(
-            value, sort_keys=True, separators=(",", ":"), allow_nan=True, default=_tagged
-        ).encode()
-    except (ValueError, TypeError, RecursionError):
-        return _canonical_slowly(value)
-
-
-def _tagged(value: Any) -> str:
-    return f"{type(value).__name__}:{value!r}"
-
-
-class _Key:
-    __slots__ = ("text",)
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-
-
-_END_LIST, _END_MAP = object(), object()
-
-
-def _canonical_slowly(value: Any) -> bytes:
-    out: list[str] = []
-    stack: list[Any] = [value]
-    while stack:
-        item = stack.pop()
-        if item is _END_LIST or item is _END_MAP:
-            out.append("]" if item is _END_LIST else "}")
-        elif isinstance(item, _Key):
-            out.append(f"k{item.text!r}:")
-        elif isinstance(item, Mapping):
-            out.append("{")
-            stack.append(_END_MAP)
-            for key in sorted(item, key=repr, reverse=True):
-                stack += (item[key], _Key(repr(key)))
-        elif isinstance(item, list | tuple):
-            out.append("[")
-            stack.append(_END_LIST)
-            stack.extend(reversed(item))
-        elif isinstance(item, int) and not isinstance(item, bool):
-            out.append(f"i{item:x},")  # hexadecimal: no digit limit
-        else:
-            out.append(f"v{_tagged(item)!r},")
-    return "".join(out).encode("utf-8", "backslashreplace")
-
-
-def _direct(event: Mapping[str, Any]) -> DirectBatch:
-    records = event["trades"] if "trades" in event else [event["trade_data"]]
-    fingerprint = digest(_canonical(records))
-    given = event.get("batch_id")
-    problem = None
-    if "trades" in event and not isinstance(records, list):
-        problem = f"event: 'trades' is {type(records).__name__}; allowed: a list of trade objects"
-    elif given is not None and (not isinstance(given, str) or not _BATCH_ID_RE.fullmatch(given)):
-        problem = (
-            f"batch_id: {show(given)} is invalid; allowed: 1-128 characters of A-Z a-z 0-9 "
-            ". _ : -"
-        )
-    if problem is not None:
-        batch_id = f"invalid-{digest(_canonical(dict(event)))[:32]}"
-        return DirectBatch(batch_id, batch_id, [], problem, dict(event))
-    batch_id = given if isinstance(given, str) else f"direct-{fingerprint[:32]}"
-    return DirectBatch(batch_id, fingerprint, records)
 
 
 def _field(parent: Any, name: str) -> Any:
@@ -224,7 +152,9 @@ def parse_event(event: Any, ingest_bucket: str, limits: Limits) -> Event:
         ]
         return Event("s3", sources)
     if "trades" in event or "trade_data" in event:
-        return Event("direct", [_direct(event)])
+        from processor.direct import direct_batch  # direct calls only: loaded on the first
+
+        return Event("direct", [direct_batch(event)])
     return Event(
         "unusable",
         [

@@ -19,10 +19,11 @@ from typing import Final, cast
 import msgspec
 
 from processor.bars import block_bars
-from processor.decode import Chunk, Rejection, Source, record_into, text_deeper_than
+from processor.decode import Chunk, Rejection, Source, record_into
 from processor.errors import ObjectTooLargeError
 from processor.records import Trade
 from processor.settings import Limits
+from processor.strict import text_deeper_than
 
 __all__ = ["decode"]
 

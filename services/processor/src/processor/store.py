@@ -55,8 +55,6 @@ _BATCH_GET_LIMIT: Final = 100
 _LEDGER_SK: Final = "LEDGER"
 
 Item = Mapping[str, Any]
-#: Cancellation reasons of an item that say nothing about it: fine, or raced by another.
-_HARMLESS: Final = frozenset({None, "None", "TransactionConflict"})
 
 
 def bar_keys(symbol: str, minute_ms: int) -> dict[str, dict[str, str]]:
@@ -302,7 +300,9 @@ class DynamoBarStore:
             except ClientError as err:
                 if _code(err) != "TransactionCanceledException":
                     raise
-                if not self._settle(err, merged, stored, done):
+                from processor.cancellations import settle  # loaded on the first cancellation
+
+                if not settle(err, merged, stored, done):
                     time.sleep(random.uniform(0, min(0.5, 0.01 * 2**attempt)))
                 pending = [bar for bar in pending if bar.key not in done]
             else:
@@ -349,44 +349,6 @@ class DynamoBarStore:
             )
             items.append({"Put": put})
         return items
-
-    @staticmethod
-    def _settle(
-        err: ClientError,
-        merged: list[Bar],
-        stored: dict[BarKey, Bar | None],
-        done: dict[BarKey, Bar],
-    ) -> bool:
-        """Read a cancellation bar by bar; return whether it told us something new.
-
-        Marker exists: the batch is already in that bar (done, as stored now). Bar changed:
-        remember the current item, to merge again. ``None``/``TransactionConflict``: just
-        try again. Any other reason (throttling, validation, ...) re-raises ``err`` as it
-        came, as does a cancellation that explains nothing.
-        """
-        reasons: Any = err.response.get("CancellationReasons") or []
-        if len(reasons) != 2 * len(merged):
-            raise err
-        learned = conflict = False
-        for i, bar in enumerate(merged):
-            marker_code, bar_reason = reasons[2 * i].get("Code"), reasons[2 * i + 1]
-            bar_code = bar_reason.get("Code")
-            if marker_code == "ConditionalCheckFailed":  # this batch is already in the bar
-                old = stored[bar.key]
-                done[bar.key] = (
-                    bar_from_item(bar_reason["Item"]) if "Item" in bar_reason else (old or bar)
-                )
-                learned = True
-            elif bar_code == "ConditionalCheckFailed" and "Item" in bar_reason:
-                stored[bar.key] = bar_from_item(bar_reason["Item"])  # someone merged first
-                learned = True
-            elif {marker_code, bar_code} - _HARMLESS:
-                raise err
-            else:
-                conflict = conflict or "TransactionConflict" in (marker_code, bar_code)
-        if not (learned or conflict):
-            raise err
-        return learned
 
 
 def _merged(stored: Bar | None, bar: Bar) -> Bar:
