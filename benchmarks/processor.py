@@ -40,8 +40,9 @@ _ENV = {
 }
 _TARGETS = {"P-1": 3.0, "P-2": 2.0, "P-3": 0.15, "P-4 MB": 64.0}
 _TRANSACT_LIMIT, _BATCH_GET_LIMIT = 100, 100
-#: One pool for every runtime, like the one a Lambda container creates at import.
+#: One pool of each kind for every runtime, like those a Lambda container creates at import.
 _EXECUTOR = ThreadPoolExecutor(16, thread_name_prefix="bench")
+_IO_EXECUTOR = ThreadPoolExecutor(3, thread_name_prefix="bench-io")
 
 
 class StubRefusalError(Exception):
@@ -135,9 +136,9 @@ def _runtime(stub: StubAws) -> Any:
     client: Any = stub  # a duck-typed stand-in for both boto3 clients
     store = DynamoBarStore(client, settings.table_name, _EXECUTOR, settings.ledger_ttl_s)
     service = Service(
-        settings, store, S3Archive(client, settings.archive_bucket), S3Objects(client), _EXECUTOR
+        settings, store, S3Archive(client, settings.archive_bucket), S3Objects(client), _IO_EXECUTOR
     )
-    return Runtime(service, _EXECUTOR)
+    return Runtime(service, _EXECUTOR, _IO_EXECUTOR)
 
 
 def _s3_event(key: str, etag: str) -> dict[str, Any]:
@@ -344,7 +345,7 @@ def hostile_inputs(workdir: Path) -> dict[str, tuple[Path, str]]:
         out.write(b"]")
     many_bars = write_trades(
         workdir / "bars.jsonl",
-        MarketData(1_000_000, symbols=50, seed=13, span_minutes=200),
+        MarketData(1_000_000, symbols=50, seed=13, span_minutes=199),
     )
     return {
         "gzip bomb, 20 MB of one-byte records": (one_byte, "incoming/bomb.jsonl.gz"),

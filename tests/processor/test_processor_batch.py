@@ -36,11 +36,15 @@ def test_add_new_records_all_or_nothing():
     assert ids.add("d")
 
 
-def test_add_new_across_compaction_then_one_at_a_time():
+def test_add_new_is_all_or_nothing_in_the_compact_table_too():
     ids = TradeIdSet(compact_after=100)
     assert ids.add_new([f"t{i}" for i in range(150)])  # compacts on the way
-    assert not ids.add_new(["new"])  # compact table: the caller goes id by id
-    assert ids.add("new") and not ids.add("t3")
+    assert ids.add_new(["new", "newer"])
+    assert not ids.add_new(["x", "t3"])  # seen before: nothing recorded
+    assert not ids.add_new(["y", "y"])  # repeat inside: nothing recorded
+    assert ids.add("x") and ids.add("y") and not ids.add("t3") and not ids.add("newer")
+    assert ids.add_new([f"u{i}" for i in range(5_000)])  # grows the table on the way
+    assert not any(ids.add(f"u{i}") for i in range(0, 5_000, 7))
 
 
 def _consume(

@@ -14,18 +14,19 @@ from urllib.parse import quote
 
 from botocore.exceptions import ClientError
 
-from processor.decode import ByteStream
 from processor.errors import ObjectGoneError
 from processor.events import ObjectRef
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
+    from processor.ports import ByteStream
+
 __all__ = ["GzipSpool", "S3Archive", "S3Objects", "archive_key"]
 
 #: gzip level 1: ~3x faster than the default for ~30% more bytes; archives are cold data.
 _LEVEL: Final = 1
-_SPOOL_IN_MEMORY: Final = 8 << 20
+_SPOOL_IN_MEMORY: Final = 2 << 20
 _READ_BYTES: Final = 1 << 20
 _IN_FLIGHT: Final = 2
 #: What S3 answers when the notified version is gone (deleted, or overwritten: ETag differs).
@@ -39,7 +40,7 @@ def archive_key(prefix: str, received_at_ms: int, batch_id: str, suffix: str = "
 
 
 class GzipSpool:
-    """Gzip-compress lines as they come; spill to /tmp past 8 MiB so memory stays flat.
+    """Gzip-compress lines as they come; spill to /tmp past 2 MiB so memory stays flat.
 
     The gzip header has mtime 0, so the same lines always give the same bytes (a redelivered
     batch rewrites an identical object).

@@ -113,9 +113,9 @@ def merge(a: Bar, b: Bar) -> Bar:
 
 def _fold(trades: Iterable[Trade]) -> dict[tuple[str, int], list[Any]]:
     """One pass over the trades, bar by bar (run under an exact context): ``[high, low,
-    volume, notional, count, open_ts, open_id, open_price, close_ts, close_id, close_price]``
-    per ``(symbol, minute index)``. The one Python-level loop per trade, kept minimal (plain
-    statements and locals: every bytecode counts here)."""
+    volume, notional, count, first trade, last trade]`` per ``(symbol, minute index)``, the
+    first and last by ``(timestamp, trade_id)``. The one Python-level loop per trade, kept
+    minimal (plain statements and locals: every bytecode counts here)."""
     acc: dict[tuple[str, int], list[Any]] = {}
     get = acc.get
     minute = MINUTE_MS
@@ -126,8 +126,7 @@ def _fold(trades: Iterable[Trade]) -> dict[tuple[str, int], list[Any]]:
         key = (trade.symbol, ts // minute)
         bar = get(key)
         if bar is None:
-            tid = trade.trade_id
-            acc[key] = [price, price, quantity, price * quantity, 1, ts, tid, price, ts, tid, price]
+            acc[key] = [price, price, quantity, price * quantity, 1, trade, trade]
             continue
         if price > bar[0]:
             bar[0] = price
@@ -136,34 +135,33 @@ def _fold(trades: Iterable[Trade]) -> dict[tuple[str, int], list[Any]]:
         bar[2] += quantity
         bar[3] += price * quantity
         bar[4] += 1
-        # The latest (timestamp, trade_id) closes the bar, the earliest opens it.
-        if ts >= bar[8] and (ts > bar[8] or trade.trade_id > bar[9]):
-            bar[8] = ts
-            bar[9] = trade.trade_id
-            bar[10] = price
-        if ts <= bar[5] and (ts < bar[5] or trade.trade_id < bar[6]):
-            bar[5] = ts
-            bar[6] = trade.trade_id
-            bar[7] = price
+        last = bar[6]
+        if ts >= last.timestamp and (ts > last.timestamp or trade.trade_id > last.trade_id):
+            bar[6] = trade
+        else:  # (a later trade cannot also be earlier than the first)
+            first = bar[5]
+            if ts <= first.timestamp and (ts < first.timestamp or trade.trade_id < first.trade_id):
+                bar[5] = trade
     return acc
 
 
 def _bar(key: tuple[str, int], a: list[Any]) -> Bar:
     volume = a[2] if isinstance(a[2], Decimal) else Decimal(a[2])  # all integer quantities
+    first, last = a[5], a[6]
     return Bar(
         key[0],
         key[1] * MINUTE_MS,
-        a[7],
+        first.price,
         a[0],
         a[1],
-        a[10],
+        last.price,
         volume,
         a[3],
         a[4],
-        a[5],
-        a[6],
-        a[8],
-        a[9],
+        first.timestamp,
+        first.trade_id,
+        last.timestamp,
+        last.trade_id,
     )
 
 

@@ -39,13 +39,12 @@ class TradeIdSet:
     """Trade ids seen in one batch, exact up to a 64-bit hash collision (p < 1e-7 per 1e6 ids;
     string hashes are salted per process, so a sender cannot aim for one).
 
-    A plain ``set`` of the ids' hashes while small (``add_new`` checks a whole chunk with set
-    operations in C), then an open-addressing table of 64-bit fingerprints in an ``array``
-    (16 bytes per id instead of ~70), so memory stays far below the budget even for millions
-    of trades.
+    A plain ``set`` of the ids' hashes while small (a chunk is checked with set operations in
+    C), then an open-addressing table of 64-bit fingerprints in an ``array`` (16 bytes per id
+    instead of ~70): at the record limit (2**20 per object) it holds 16 MB.
     """
 
-    def __init__(self, compact_after: int = 200_000) -> None:
+    def __init__(self, compact_after: int = 100_000) -> None:
         self._small: set[int] | None = set()
         self._compact_after = compact_after
         self._table = array("Q")
@@ -64,19 +63,21 @@ class TradeIdSet:
         return True
 
     def add_new(self, trade_ids: list[str]) -> bool:
-        """Record all of ``trade_ids`` if none was seen and none repeats; else record nothing.
-
-        The common case of a chunk without repeats in three set operations (no Python-level
-        loop); on ``False`` the caller finds the repeats with ``add`` one id at a time.
-        """
+        """Record all of ``trade_ids`` if none was seen and none repeats; else record nothing
+        (the caller then finds the repeats with ``add``, one id at a time)."""
         small = self._small
-        if small is None:
+        if small is not None:  # three set operations, no Python-level loop
+            hashes = set(map(hash, trade_ids))
+            if len(hashes) != len(trade_ids) or not small.isdisjoint(hashes):
+                return False
+            small |= hashes
+            self._compact_if_large(small)
+            return True
+        fingerprints = set(map(_fingerprint, map(hash, trade_ids)))
+        if len(fingerprints) != len(trade_ids) or any(map(self._contains, fingerprints)):
             return False
-        hashes = set(map(hash, trade_ids))
-        if len(hashes) != len(trade_ids) or not small.isdisjoint(hashes):
-            return False
-        small |= hashes
-        self._compact_if_large(small)
+        for fingerprint in fingerprints:
+            self._insert(fingerprint)
         return True
 
     def _compact_if_large(self, small: set[int]) -> None:
@@ -84,25 +85,31 @@ class TradeIdSet:
             self._grow(map(_fingerprint, small), len(small))
             self._small = None
 
-    def _insert(self, fingerprint: int) -> bool:
+    def _slot(self, fingerprint: int) -> int:
+        """Where ``fingerprint`` is, or the free slot where it would go (linear probing)."""
         table = self._table
         mask = len(table) - 1
         slot = fingerprint & mask
-        while True:
-            current = table[slot]
-            if current == 0:
-                table[slot] = fingerprint
-                self._used += 1
-                if self._used * 2 > len(table):
-                    self._grow(table, self._used)
-                return True
-            if current == fingerprint:
-                return False
+        while (current := table[slot]) and current != fingerprint:
             slot = (slot + 1) & mask
+        return slot
+
+    def _contains(self, fingerprint: int) -> bool:
+        return self._table[self._slot(fingerprint)] != 0
+
+    def _insert(self, fingerprint: int) -> bool:
+        slot = self._slot(fingerprint)
+        if self._table[slot]:
+            return False
+        self._table[slot] = fingerprint
+        self._used += 1
+        if self._used * 2 > len(self._table):
+            self._grow(self._table, self._used)
+        return True
 
     def _grow(self, values: Iterable[int], count: int) -> None:
-        """Rehash into a table twice the size (load <= 1/2), streaming from the old one."""
-        self._table = array("Q", bytes(8 << max(16, (count * 2).bit_length())))
+        """Rehash into a table at least twice the size (load <= 1/2), from the old one."""
+        self._table = array("Q", [0]) * (1 << max(16, (count * 2).bit_length()))
         self._used = 0
         for value in values:
             if value:

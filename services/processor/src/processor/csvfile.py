@@ -6,12 +6,16 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
-from processor.decode import CHUNK_RECORDS, ByteStream, Chunk, Rejection, Source, record_into
+from processor.decode import CHUNK_RECORDS, Chunk, Rejection, record_into
 from processor.errors import MalformedObjectError, ObjectTooLargeError
 from processor.records import REQUIRED_FIELDS
 from processor.settings import Limits
+
+if TYPE_CHECKING:
+    from processor.ports import ByteStream, Source
+
 
 __all__ = ["decode"]
 

@@ -8,7 +8,7 @@ line: the record as received, one strict JSON object per line.
 
 from __future__ import annotations
 
-from typing import Any, Final, Protocol
+from typing import Any, Final
 
 import msgspec
 
@@ -24,10 +24,8 @@ from processor.records import (
 __all__ = [
     "CHUNK_RECORDS",
     "ENCODER",
-    "ByteStream",
     "Chunk",
     "Rejection",
-    "Source",
     "record_into",
 ]
 
@@ -36,21 +34,6 @@ CHUNK_RECORDS: Final = 5_000
 #: Decimals as JSON numbers, exactly as they were read.
 ENCODER: Final = msgspec.json.Encoder(decimal_format="number")
 #: An integer wider than this cannot be printed (Python's 4300-digit limit).
-
-
-class ByteStream(Protocol):
-    """What is read from: a botocore ``StreamingBody``, a file, ``io.BytesIO``."""
-
-    def read(self, size: int = ..., /) -> bytes: ...
-
-
-class Source(ByteStream, Protocol):
-    """A decoder's input: an object's content (decompressed), from its first record on.
-
-    ``skipped_lines``: line breaks in blank space before that (the index of the first line).
-    """
-
-    skipped_lines: int
 
 
 class Rejection(msgspec.Struct, frozen=True):

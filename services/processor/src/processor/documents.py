@@ -18,13 +18,17 @@ from collections.abc import Iterator
 from decimal import Decimal
 from itertools import accumulate, count
 from operator import indexOf, sub
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
-from processor.decode import CHUNK_RECORDS, Chunk, Rejection, Source, record_into
+from processor.decode import CHUNK_RECORDS, Chunk, Rejection, record_into
 from processor.direct import decode_records
 from processor.errors import MalformedObjectError, ObjectTooLargeError
 from processor.settings import Limits
 from processor.strict import nested_deeper_than
+
+if TYPE_CHECKING:
+    from processor.ports import Source
+
 
 __all__ = ["decode"]
 

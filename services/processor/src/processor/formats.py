@@ -20,23 +20,23 @@ import importlib
 import zlib
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future
-from typing import Final, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Final, NamedTuple
 
 import msgspec
 
-from processor.decode import ByteStream, Chunk, Source
+from processor.decode import Chunk
 from processor.errors import MalformedObjectError, ObjectTooLargeError, SourceReadError
 from processor.settings import Limits
+
+if TYPE_CHECKING:
+    from processor.ports import ByteStream, Decoder
+
 
 __all__ = ["FORMATS", "Content", "Format", "detect", "open_content"]
 
 _GZIP_MAGIC: Final = b"\x1f\x8b"
 _HEAD_BYTES: Final = 65_536
 _SNIFF: Final = msgspec.json.Decoder()
-
-
-class Decoder(Protocol):
-    def __call__(self, source: Source, limits: Limits) -> Iterator[Chunk]: ...
 
 
 def _first_line(head: bytes) -> bytes:

@@ -33,13 +33,18 @@ __all__ = ["Runtime", "handle", "handler", "response"]
 
 LOGGER = get_logger()
 _WORKERS = 16
+_IO_WORKERS = 3
 
 
 class Runtime(msgspec.Struct, frozen=True):
-    """Everything created once per container: the service over its adapters, and the pool."""
+    """Everything created once per container: the service over its adapters, and the pools."""
 
     service: Service
+    #: AWS calls in parallel (a batch's bars are written by many transactions at once).
     executor: Executor
+    #: Compression and read-ahead beside decoding: few threads, so few malloc arenas hold
+    #: their megabyte buffers (each thread that allocates them keeps its own).
+    io_executor: Executor
 
     @classmethod
     def create(
@@ -60,10 +65,11 @@ class Runtime(msgspec.Struct, frozen=True):
             ddb = ddb or session.client("dynamodb", config=config, endpoint_url=endpoint_url)
             s3 = s3 or session.client("s3", config=config, endpoint_url=endpoint_url)
         executor = ThreadPoolExecutor(workers, thread_name_prefix="processor")
+        io_executor = ThreadPoolExecutor(_IO_WORKERS, thread_name_prefix="processor-io")
         store = DynamoBarStore(ddb, settings.table_name, executor, settings.ledger_ttl_s, workers)
         archive = S3Archive(s3, settings.archive_bucket)
-        service = Service(settings, store, archive, S3Objects(s3), executor, clock)
-        return cls(service, executor)
+        service = Service(settings, store, archive, S3Objects(s3), io_executor, clock)
+        return cls(service, executor, io_executor)
 
 
 def _bar_json(bar: Bar) -> dict[str, Any]:

@@ -14,16 +14,20 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from decimal import Decimal
-from typing import Final, cast
+from typing import TYPE_CHECKING, Final, cast
 
 import msgspec
 
 from processor.bars import block_bars
-from processor.decode import Chunk, Rejection, Source, record_into
+from processor.decode import Chunk, Rejection, record_into
 from processor.errors import ObjectTooLargeError
 from processor.records import Trade
 from processor.settings import Limits
 from processor.strict import text_deeper_than
+
+if TYPE_CHECKING:
+    from processor.ports import Source
+
 
 __all__ = ["decode"]
 

@@ -16,18 +16,18 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from concurrent.futures import Executor
 from datetime import UTC, datetime
-from typing import IO, Literal, Protocol
+from typing import TYPE_CHECKING, Literal
 
 import msgspec
 
 from processor.archive import GzipSpool, archive_key
-from processor.bars import Bar, BarKey, exceeds_limits, merge
+from processor.bars import Bar, exceeds_limits, merge
 from processor.batch import BatchResult, consume
 from processor.contract import RAW_ARCHIVE_PREFIX, REJECTED_ARCHIVE_PREFIX
-from processor.decode import ByteStream, Rejection
+from processor.decode import Rejection
 from processor.errors import (
     BarLimitRaceError,
     BatchConflictError,
@@ -39,43 +39,17 @@ from processor.errors import (
 from processor.events import DirectBatch, ObjectRef, Refusal, Source
 from processor.logs import get_logger, log
 from processor.settings import Settings
-from processor.store import Applied, Current, Ledger
+from processor.store import Ledger
 
-__all__ = ["Archive", "BarStore", "BatchOutcome", "Objects", "Service", "Status"]
+if TYPE_CHECKING:
+    from processor.ports import Archive, BarStore, Objects
+
+
+__all__ = ["BatchOutcome", "Service", "Status"]
 
 LOGGER = get_logger()
 
 Status = Literal["applied", "duplicate", "rejected", "conflict", "refused", "skipped"]
-
-
-class BarStore(Protocol):
-    """Where bars and the batch ledger live (``store.DynamoBarStore``)."""
-
-    def claim(
-        self, batch_id: str, fingerprint: str, counts: tuple[int, int], source: str, now_ms: int
-    ) -> Ledger: ...
-
-    def read(self, keys: Iterable[BarKey], batch_id: str | None = None) -> Current: ...
-
-    def apply(
-        self, bars: Iterable[Bar], batch_id: str, expires_at: int, current: dict[BarKey, Bar]
-    ) -> Applied: ...
-
-    def complete(self, batch_id: str) -> None: ...
-
-
-class Archive(Protocol):
-    """Where accepted and rejected records are kept (``archive.S3Archive``)."""
-
-    def put(self, key: str, body: IO[bytes], source: str) -> None: ...
-
-    def copy_source(self, ref: ObjectRef, key: str) -> None: ...
-
-
-class Objects(Protocol):
-    """Where notified objects are read from (``archive.S3Objects``)."""
-
-    def open(self, ref: ObjectRef) -> ByteStream: ...
 
 
 class BatchOutcome(msgspec.Struct):

@@ -32,8 +32,9 @@ class Limits(msgspec.Struct, frozen=True):
     #: Bytes of one S3 object once decompressed; past it the object is rejected as too large.
     max_object_bytes: int = 256 * _MIB
     #: Records of one object or direct batch (JSON Lines: lines, blank ones included; CSV: rows;
-    #: JSON: array elements); past it the whole input is rejected as too large.
-    max_records: int = 2_000_000
+    #: JSON: array elements); past it the whole input is rejected as too large. 2**20: the set
+    #: of trade ids then never passes 16 MB.
+    max_records: int = 1 << 20
     #: Bytes of one record (a line, a row, an array element); a longer one is rejected alone.
     max_record_bytes: int = _MIB
     #: Nesting of one record (a flat trade object is 1); a deeper one is rejected alone.
