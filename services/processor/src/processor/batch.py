@@ -39,26 +39,25 @@ class TradeIdSet:
     """Trade ids seen in one batch, exact up to a 64-bit hash collision (p < 1e-7 per 1e6 ids;
     string hashes are salted per process, so a sender cannot aim for one).
 
-    A plain ``set`` of the ids' hashes while small (a chunk is checked with set operations in
-    C), then an open-addressing table of 64-bit fingerprints in an ``array`` (16 bytes per id
-    instead of ~70): at the record limit (2**20 per object) it holds 16 MB.
+    A plain ``set`` of the ids while small (a chunk is checked with set operations in C),
+    then an open-addressing table of their 64-bit fingerprints in an ``array`` (16 bytes per
+    id instead of ~100): at the record limit (2**20 per object) it holds 16 MB.
     """
 
     def __init__(self, compact_after: int = 100_000) -> None:
-        self._small: set[int] | None = set()
+        self._small: set[str] | None = set()
         self._compact_after = compact_after
         self._table = array("Q")
         self._used = 0
 
     def add(self, trade_id: str) -> bool:
         """Record ``trade_id``; return ``False`` if it was already there."""
-        hash_ = hash(trade_id)
         small = self._small
         if small is None:
-            return self._insert(_fingerprint(hash_))
-        if hash_ in small:
+            return self._insert(_fingerprint(hash(trade_id)))
+        if trade_id in small:
             return False
-        small.add(hash_)
+        small.add(trade_id)
         self._compact_if_large(small)
         return True
 
@@ -67,10 +66,10 @@ class TradeIdSet:
         (the caller then finds the repeats with ``add``, one id at a time)."""
         small = self._small
         if small is not None:  # three set operations, no Python-level loop
-            hashes = set(map(hash, trade_ids))
-            if len(hashes) != len(trade_ids) or not small.isdisjoint(hashes):
+            chunk = set(trade_ids)
+            if len(chunk) != len(trade_ids) or not small.isdisjoint(chunk):
                 return False
-            small |= hashes
+            small |= chunk
             self._compact_if_large(small)
             return True
         fingerprints = set(map(_fingerprint, map(hash, trade_ids)))
@@ -80,10 +79,10 @@ class TradeIdSet:
             self._insert(fingerprint)
         return True
 
-    def _compact_if_large(self, small: set[int]) -> None:
+    def _compact_if_large(self, small: set[str]) -> None:
         if len(small) > self._compact_after:
-            self._grow(map(_fingerprint, small), len(small))
             self._small = None
+            self._grow(map(_fingerprint, map(hash, small)), len(small))
 
     def _slot(self, fingerprint: int) -> int:
         """Where ``fingerprint`` is, or the free slot where it would go (linear probing)."""
