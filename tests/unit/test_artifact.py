@@ -1,4 +1,4 @@
-"""R-7: the deployment artifact is reproducible and holds only runtime files.
+"""The deployment artifact is reproducible and holds only runtime files.
 
 That the processor's zip is small and arm64-only is checked in tests/processor/test_processor_artifact.py.
 """

@@ -1,4 +1,4 @@
-"""Pure decisions: physical names (R-12) and the subnet plan (R-6), table-driven."""
+"""Pure decisions: physical names and the subnet plan, table-driven."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The processor's deployment artifact: a byte-for-byte reproducible zip (R-7).
+"""The processor's deployment artifact: a byte-for-byte reproducible zip.
 
 Same source, same bytes, same hash: entries are sorted, timestamps and permissions fixed, and
 caches, tests and type-checker leftovers left out. Runtime dependencies come from the package's

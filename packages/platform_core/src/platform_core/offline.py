@@ -55,7 +55,8 @@ class RegisteredResource:
 
 
 class RenderError(Exception):
-    """The program failed; `registered` is what it had registered by then (R-2: nothing)."""
+    """The program failed; `registered` is what it had registered by then (nothing, when the
+    program refused its config)."""
 
     def __init__(self, cause: BaseException, registered: tuple[RegisteredResource, ...]) -> None:
         super().__init__(str(cause))

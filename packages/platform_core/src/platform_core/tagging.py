@@ -1,4 +1,4 @@
-"""Mandatory tags (R-11), applied by the provider's `default_tags` to every taggable resource."""
+"""Mandatory tags, applied by the provider's `default_tags` to every taggable resource."""
 
 from __future__ import annotations
 
