@@ -1,6 +1,6 @@
 """The deployment artifact is reproducible and holds only runtime files.
 
-That the processor's zip is small and arm64-only is checked in tests/processor/test_processor_artifact.py.
+That the processor's zip is small and arm64-only is checked in tests/unit/processor/test_artifact.py.
 """
 
 from __future__ import annotations

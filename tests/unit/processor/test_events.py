@@ -12,8 +12,6 @@ from benchmarks.market_data import MarketData
 from processor.events import DirectBatch, ObjectRef, Refusal, parse_event
 from processor.settings import Limits
 
-pytestmark = pytest.mark.unit
-
 TRADES = list(MarketData(30, symbols=3, seed=1))
 INGEST = "ingest-bucket"
 LIMITS = Limits()

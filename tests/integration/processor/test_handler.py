@@ -10,7 +10,9 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from helpers import (  # type: ignore[import-not-found]
+
+from benchmarks.market_data import BAD_RECORDS, MarketData, sample_records, write_trades
+from tests.processor_helpers import (
     ARCHIVE,
     INGEST,
     all_items,
@@ -21,10 +23,6 @@ from helpers import (  # type: ignore[import-not-found]
     stored_bars,
     upload,
 )
-
-from benchmarks.market_data import BAD_RECORDS, MarketData, sample_records, write_trades
-
-pytestmark = pytest.mark.integration
 
 
 @pytest.fixture

@@ -13,8 +13,6 @@ from hypothesis import strategies as st
 from processor.bars import block_bars
 from processor.records import RecordError, Trade, validate
 
-pytestmark = pytest.mark.unit
-
 GOOD = {
     "trade_id": "t1",
     "symbol": "brk.b",

@@ -8,8 +8,6 @@ import pytest
 from processor.contract import DEDUPLICATION_MARGIN_S
 from processor.settings import Settings
 
-pytestmark = pytest.mark.render
-
 ENVIRONMENTS = ("dev", "staging", "production")
 
 

@@ -22,8 +22,6 @@ from processor.errors import MalformedObjectError, ObjectTooLargeError
 from processor.formats import FORMATS, detect, open_content
 from processor.settings import Limits
 
-pytestmark = pytest.mark.unit
-
 TRADES = list(MarketData(30, symbols=3, seed=1))
 LIMITS = Limits()
 Flat = tuple[list[tuple[int, str]], list[tuple[int | None, str | None, str]]]

@@ -10,20 +10,18 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from helpers import (  # type: ignore[import-not-found]
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from benchmarks.market_data import BAD_RECORDS, MarketData
+from processor.handler import handle
+from tests.processor_helpers import (
     archive,
     expected_bars,
     jsonl,
     stored_bars,
     upload,
 )
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-
-from benchmarks.market_data import BAD_RECORDS, MarketData
-from processor.handler import handle
-
-pytestmark = pytest.mark.integration
 
 OPERATIONS = {
     "ddb": ("put_item", "batch_get_item", "transact_write_items", "update_item"),
@@ -170,11 +168,11 @@ def test_one_fault_then_redelivery_gives_exact_bars(
     max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 def test_any_faults_in_any_delivery_order_give_exact_bars(clients, schedule, order):
-    from helpers import create_resources
     from moto import mock_aws
 
     from processor.handler import Runtime
     from processor.settings import Settings
+    from tests.processor_helpers import create_resources
 
     with mock_aws():
         aws = {"ddb": clients["dynamodb"], "s3": clients["s3"]}

@@ -16,8 +16,6 @@ from processor.errors import MalformedObjectError
 from processor.formats import Content, open_content
 from processor.settings import Limits
 
-pytestmark = pytest.mark.unit
-
 JSONL = "".join(json.dumps(t) + "\n" for t in MarketData(3000, seed=21)).encode()
 
 

@@ -6,7 +6,6 @@ import json
 from typing import Any
 
 import pytest
-from helpers import as_items, expected_bars, strict_json  # type: ignore[import-not-found]
 
 from benchmarks.market_data import MarketData
 from processor.batch import BatchResult, TradeIdSet, consume, rejection_lines
@@ -14,8 +13,7 @@ from processor.decode import Rejection
 from processor.direct import decode_records
 from processor.errors import ObjectTooLargeError
 from processor.settings import Limits
-
-pytestmark = pytest.mark.unit
+from tests.processor_helpers import as_items, expected_bars, strict_json
 
 TRADES = list(MarketData(120, symbols=3, seed=21, span_minutes=2))
 

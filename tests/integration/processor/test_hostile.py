@@ -13,7 +13,12 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from helpers import (  # type: ignore[import-not-found]
+
+from benchmarks.market_data import MarketData, write_trades
+from processor.contract import DEDUPLICATION_HORIZON_S, FAILURE_QUEUE_RETENTION_S, MAX_EVENT_AGE_S
+from processor.handler import handle, response
+from processor.settings import Limits
+from tests.processor_helpers import (
     ARCHIVE,
     all_items,
     archive,
@@ -26,13 +31,6 @@ from helpers import (  # type: ignore[import-not-found]
     strict_json,
     upload,
 )
-
-from benchmarks.market_data import MarketData, write_trades
-from processor.contract import DEDUPLICATION_HORIZON_S, FAILURE_QUEUE_RETENTION_S, MAX_EVENT_AGE_S
-from processor.handler import handle, response
-from processor.settings import Limits
-
-pytestmark = pytest.mark.integration
 
 TRADES = list(MarketData(200, symbols=4, seed=8, span_minutes=4))
 DAY_S = 86_400
@@ -243,7 +241,7 @@ def test_an_archive_outage_leaves_the_bars_untouched_until_the_retry(aws, make_r
 
 def _expire(ddb: Any, now_s: float) -> int:
     """What DynamoDB's TTL sweep does: delete items whose ``expires_at`` has passed."""
-    from helpers import TABLE
+    from tests.processor_helpers import TABLE
 
     gone = 0
     for item in all_items(ddb):
@@ -460,6 +458,6 @@ def test_every_archived_line_is_strict_json_and_non_finite_values_stay_strings(a
     assert direct_rejects[0]["price"] == "nan"
     assert direct_rejects[1]["price"] == "-inf" and direct_rejects[1]["note"] == "\\udc80"
     assert direct_rejects[2]["price"] == "NaN"
-    ((key, lines),) = [(k, v) for k, v in rejected.items() if k.startswith("s3-")]
-    assert [r["record"] for r in lines] == ['{"price": Infinity}']
+    ((key, object_rejects),) = [(k, v) for k, v in rejected.items() if k.startswith("s3-")]
+    assert [r["record"] for r in object_rejects] == ['{"price": Infinity}']
     assert len(records) == 7  # 1 + 3 lines of the direct batch, 2 + 1 of the object

@@ -1,11 +1,10 @@
-"""Fixtures of the processor tests: environment before import, moto before any client."""
+"""Fixtures of the processor's emulator tests: the function's environment set before
+`processor.handler` is imported (it builds its runtime at import), moto before any client."""
 
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import boto3
@@ -14,18 +13,7 @@ import pytest
 from moto import mock_aws
 
 from local_platform.emulator import serialise_moto_dynamodb
-
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))  # for `benchmarks.market_data`
-
-from helpers import (  # type: ignore[import-not-found]  # noqa: E402
-    ARCHIVE,
-    INGEST,
-    REGION,
-    TABLE,
-    create_resources,
-)
+from tests.processor_helpers import ARCHIVE, INGEST, REGION, TABLE, create_resources
 
 for name, value in {
     "TABLE_NAME": TABLE,

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import tomllib
 import zipfile
-from pathlib import Path
 
 import pytest
 
 from platform_core.artifact import build_package_artifact
+from tests.repository import REPO_ROOT as ROOT
 
-pytestmark = pytest.mark.unit
-
-ROOT = Path(__file__).resolve().parents[2]
 _EM_X86_64, _EM_AARCH64 = 62, 183
 
 
