@@ -144,7 +144,7 @@ def test_sample_with_bad_records_reports_and_archives_each(aws, handler, tmp_pat
         ("trunc.jsonl.gz", TRUNCATED, "gzip stream is broken"),
         ("cols.csv", b"trade_id,symbol,price\nt,AAPL,1\n", "lacks column(s) quantity, timestamp"),
         ("arr.json", b'[{"trade_id": "a", "symbol": "X", ', "malformed JSON document"),
-        ("junk.bin", bytes(range(256)) * 24_576, "unrecognised format"),
+        ("junk.bin", bytes(range(256)) * 24_576, "holds NUL bytes"),
     ],
     ids=["truncated-gzip", "csv-missing-columns", "malformed-json", "6mb-of-junk"],
 )

@@ -287,7 +287,7 @@ def test_csv_rows_with_wrong_width_bad_values_bad_bytes_and_overlong_fields():
     accepted, rejected = decoded(data, "k.csv", Limits(max_record_bytes=200))
     assert accepted == [(0, "t1"), (6, "t6")]
     assert rejected[:2] == [
-        (1, None, "CSV row has 3 fields; the header has 6"),
+        (1, "t2", "CSV row has 3 fields; the header has 6"),
         (2, "t3", "price: 'NaN' is not a finite number > 0"),
     ]
     assert rejected[2][0] == 3 and "not valid Unicode" in rejected[2][2]

@@ -8,7 +8,7 @@ import io
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Final
 
-from processor.decode import CHUNK_RECORDS, Chunk, Rejection, record_into
+from processor.decode import CHUNK_RECORDS, Chunk, Rejection, record_into, usable_trade_id
 from processor.errors import MalformedObjectError, ObjectTooLargeError
 from processor.records import REQUIRED_FIELDS
 from processor.settings import Limits
@@ -44,6 +44,13 @@ def _header(rows: Iterator[list[str]]) -> list[str]:
                 raise MalformedObjectError(
                     f"object: CSV header lacks column(s) {', '.join(missing)}; required: "
                     f"{_HEADER}",
+                    0,
+                )
+            repeated = sorted({name for name in header if header.count(name) > 1})
+            if repeated:
+                raise MalformedObjectError(
+                    f"object: CSV header repeats column(s) {', '.join(repeated)}; each column "
+                    f"may appear once: {_HEADER}",
                     0,
                 )
             return header
@@ -92,7 +99,7 @@ def decode(source: Source, limits: Limits) -> Iterator[Chunk]:
                 chunk.rejections.append(
                     Rejection(
                         index,
-                        None,
+                        usable_trade_id(dict(zip(header, row, strict=False))),
                         f"CSV row has {len(row)} fields; the header has {len(header)}",
                         ",".join(row)[:1024],
                     )

@@ -292,13 +292,19 @@ def _chunks(
 def _wrapped(text: _Text, limits: Limits) -> Iterator[Chunk]:
     """The ``trades`` array of a top-level object (other keys are read and ignored)."""
     text.expect("{", None)
-    found = False
+    found = seen = False
     while text.peek() != "}":
         key, problem = text.value()
         if problem is not None or not isinstance(key, str):
             raise MalformedObjectError("object: malformed JSON document (a key is not a string)")
         text.expect(":", None)
-        if key == "trades" and text.peek() == "[" and not found:
+        if key == "trades":
+            if seen:  # which copy counts is left open by JSON: reading either could drop trades
+                raise MalformedObjectError(
+                    "object: the JSON document has more than one 'trades' key; allowed: one"
+                )
+            seen = True
+        if key == "trades" and text.peek() == "[":
             found = True
             yield from _elements(text, 0, limits)
         else:

@@ -87,13 +87,41 @@ FORMATS: Final[dict[str, Format]] = {
 }
 
 
+#: Content that is certainly not UTF-8 text of any format, by its first bytes.
+_NOT_TEXT: Final = (
+    (codecs.BOM_UTF32_LE, "UTF-32 text"),
+    (codecs.BOM_UTF32_BE, "UTF-32 text"),
+    (codecs.BOM_UTF16_LE, "UTF-16 text"),
+    (codecs.BOM_UTF16_BE, "UTF-16 text"),
+    (_GZIP_MAGIC, "gzip-compressed twice"),
+    (b"PK\x03\x04", "a zip archive"),
+)
+
+
+def _not_text(head: bytes) -> str | None:
+    """Why ``head`` cannot start UTF-8 text: judged once for the whole object, so a file in
+    another encoding gets one clear reason instead of one rejection per record."""
+    for magic, what in _NOT_TEXT:
+        if head.startswith(magic):
+            return what
+    if b"\x00" in head:  # no format here has NUL bytes; UTF-16/32 text without a BOM does
+        return "binary, or UTF-16/UTF-32 text (it holds NUL bytes)"
+    return None
+
+
 def detect(head: bytes, key: str) -> str:
     """The name of the format of an object whose content starts with ``head``."""
+    allowed = ", ".join(fmt.description for fmt in FORMATS.values())
+    if (what := _not_text(head)) is not None:
+        raise MalformedObjectError(
+            f"object: the content is {what}, not UTF-8 text; allowed: {allowed}, in UTF-8, "
+            "each optionally gzip-compressed once",
+            0,
+        )
     suffix = "." + key.lower().removesuffix(".gz").rsplit(".", 1)[-1] if "." in key else ""
     for name, fmt in FORMATS.items():
         if fmt.recognise(head, suffix):
             return name
-    allowed = ", ".join(fmt.description for fmt in FORMATS.values())
     raise MalformedObjectError(
         f"object: unrecognised format (starts with {head[:40]!r}); allowed: {allowed}, "
         "each optionally gzip-compressed",
