@@ -30,6 +30,8 @@ from datetime import UTC, datetime
 from enum import Enum
 from pathlib import Path
 
+from select_stack import missing_tool  # beside this script: Python puts its directory on the path
+
 ROOT = Path(__file__).resolve().parents[1]
 STACKS_DIR = ROOT / "stacks"
 LABEL = "drift"
@@ -68,6 +70,9 @@ def run(command: Sequence[str], cwd: Path | None = None) -> subprocess.Completed
 def check(environment: str, stacks_dir: Path = STACKS_DIR) -> Check:
     """Run the refresh preview of ``environment``'s stack and say what it found."""
     cwd = stacks_dir / environment
+    missing = missing_tool("pulumi", "the drift check")
+    if missing:
+        return Check(environment, Outcome.FAILED, missing)
     listed = run(["pulumi", "--non-interactive", "stack", "ls", "--json"], cwd)
     if listed.returncode != 0:
         return Check(environment, Outcome.FAILED, listed.stdout + listed.stderr)
@@ -194,7 +199,21 @@ def main(argv: Sequence[str] | None = None, stacks_dir: Path = STACKS_DIR) -> in
     args = parser.parse_args(argv)
     if not (stacks_dir / args.environment / "Pulumi.yaml").is_file():
         parser.error(f"no stack directory stacks/{args.environment}")
+    if args.report is not None and not args.report.parent.is_dir():
+        parser.error(f"--report {args.report}: {args.report.parent} is not a directory")
+    repository = os.environ.get("GITHUB_REPOSITORY", "")
+    if args.issue:
+        if not repository:
+            parser.error("--issue needs $GITHUB_REPOSITORY (owner/name)")
+        missing = missing_tool("gh", "the drift issue's update")
+        if missing:
+            print(f"error: {missing}", file=sys.stderr)
+            return 2
     result = check(args.environment, stacks_dir)
+    if result.outcome is Outcome.FAILED:  # besides the report: stderr says why, in one line
+        reason = (result.output.strip().splitlines() or ["no output"])[-1]
+        print(f"error: the drift check of {args.environment} could not run: {reason}",
+              file=sys.stderr)  # fmt: skip
     text = report(result)
     sys.stdout.write(text + "\n")
     body = args.report or Path(tempfile.mkdtemp(prefix="drift-")) / "report.md"
@@ -204,9 +223,6 @@ def main(argv: Sequence[str] | None = None, stacks_dir: Path = STACKS_DIR) -> in
         with Path(summary).open("a", encoding="utf-8") as out:
             out.write(text + "\n")
     if args.issue:
-        repository = os.environ.get("GITHUB_REPOSITORY")
-        if not repository:
-            parser.error("--issue needs $GITHUB_REPOSITORY (owner/name)")
         try:
             print(update_issue(result, body, repository))
         except GitHubError as error:

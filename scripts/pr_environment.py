@@ -26,6 +26,8 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from select_stack import missing_tool  # beside this script: Python puts its directory on the path
+
 from platform_core.naming import pull_request_suffix
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -65,8 +67,7 @@ def stack_name(number: int) -> str:
 
 
 def secrets_provider() -> str:
-    """Dev's KMS secrets provider: the bootstrap's output, rendered offline (select_stack.py,
-    beside this script: Python puts a script's directory on its path)."""
+    """Dev's KMS secrets provider: the bootstrap's output, rendered offline (select_stack.py)."""
     from select_stack import secrets_provider as bootstrap_secrets_provider
 
     return bootstrap_secrets_provider(ENVIRONMENT)
@@ -81,8 +82,16 @@ def deploy(number: int, stacks_dir: Path) -> dict[str, object]:
     """Create or update the pull request's copy; return its outputs."""
     stack, cwd = stack_name(number), stacks_dir / ENVIRONMENT
     # Dev's settings, then the copy's suffix (Pulumi adds the secrets provider's lines).
-    shutil.copyfile(cwd / f"Pulumi.{ENVIRONMENT}.yaml", cwd / f"Pulumi.{stack}.yaml")
-    pulumi("stack", "select", "--create", "--secrets-provider", secrets_provider(), stack, cwd=cwd)
+    copy = cwd / f"Pulumi.{stack}.yaml"
+    created = not copy.exists()
+    shutil.copyfile(cwd / f"Pulumi.{ENVIRONMENT}.yaml", copy)
+    try:
+        pulumi("stack", "select", "--create", "--secrets-provider", secrets_provider(), stack,
+               cwd=cwd)  # fmt: skip
+    except BaseException:
+        if created:  # no stack, so no stack file: leave the checkout as it was
+            copy.unlink()
+        raise
     pulumi("config", "set", SUFFIX_KEY, pull_request_suffix(number), "--stack", stack, cwd=cwd)
     pulumi("up", "--yes", "--skip-preview", "--stack", stack, "--policy-pack", str(POLICY_PACK),
            cwd=cwd)  # fmt: skip
@@ -167,9 +176,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.number < 1:
         parser.error(f"pull request number {args.number}: must be 1 or more")
+    stack_file = args.stacks_dir / ENVIRONMENT / f"Pulumi.{ENVIRONMENT}.yaml"
+    if not stack_file.is_file():
+        parser.error(
+            f"--stacks-dir {args.stacks_dir}: no {ENVIRONMENT}/Pulumi.{ENVIRONMENT}.yaml there; "
+            "allowed: the directory of the stack projects (stacks/ of this checkout)"
+        )
     repository = os.environ.get("GITHUB_REPOSITORY", "")
     if args.comment and not repository:
         parser.error("--comment needs $GITHUB_REPOSITORY (owner/name)")
+    for tool, needed in (("pulumi", True), ("gh", args.comment)):
+        missing = missing_tool(tool, f"`{args.action}` of {stack_name(args.number)}")
+        if needed and missing:
+            print(f"error: {missing}", file=sys.stderr)
+            return 2
     try:
         if args.action == "deploy":
             outputs = deploy(args.number, args.stacks_dir)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -31,8 +32,26 @@ STACKS_DIR = ROOT / "stacks"
 PREVIEW_STATE_DIR = "pulumi-preview-state"
 
 
+#: What each command-line tool the scripts run is, and how to get it.
+TOOLS = {
+    "pulumi": (
+        "the Pulumi CLI",
+        "install the version in .pulumi-version (https://www.pulumi.com/docs/install/)",
+    ),
+    "gh": ("the GitHub CLI (gh)", "install it (https://cli.github.com/) and log in"),
+}
+
+
 class SelectStackError(Exception):
     """A Pulumi command failed; the message carries its output."""
+
+
+def missing_tool(name: str, needed_for: str) -> str | None:
+    """Why ``name`` cannot run (it is not on PATH), in one sentence; None when it is there."""
+    if shutil.which(name) is not None:
+        return None
+    what, remedy = TOOLS[name]
+    return f"{what} is not on PATH, so {needed_for} cannot run; {remedy}, then run this again"
 
 
 def secrets_provider(environment: str) -> str:
@@ -119,6 +138,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not (cwd / "Pulumi.yaml").is_file():
         known = sorted(p.name for p in STACKS_DIR.iterdir() if (p / "Pulumi.yaml").is_file())
         parser.error(f"no stack directory stacks/{args.environment}: allowed are {known}")
+    missing = missing_tool("pulumi", f"the selection of stack {args.environment}")
+    if missing:
+        print(f"error: {missing}", file=sys.stderr)
+        return 2
     try:
         if args.preview:
             select_for_preview(args.environment, cwd)

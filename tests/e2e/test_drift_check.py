@@ -66,17 +66,19 @@ def run(
     stacks: tuple[str, ...] = ("dev",),
     issues: list[dict[str, Any]] | None = None,
     args: tuple[str, ...] = ("dev", "--issue"),
+    tools: tuple[str, ...] = ("pulumi", "gh"),
 ) -> tuple[subprocess.CompletedProcess[str], list[dict[str, Any]]]:
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir(exist_ok=True)
     for name, text in (("pulumi", FAKE_PULUMI), ("gh", FAKE_GH)):
-        (bin_dir / name).write_text(text.format(python=sys.executable))
-        (bin_dir / name).chmod(0o755)
+        if name in tools:
+            (bin_dir / name).write_text(text.format(python=sys.executable))
+            (bin_dir / name).chmod(0o755)
     log, output = tmp_path / "calls.jsonl", tmp_path / "preview-output.txt"
     output.write_text(preview[1])
     env = {
         **os.environ,
-        "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+        "PATH": str(bin_dir),  # the stand-ins only: no real pulumi or gh is asked
         "FAKE_LOG": str(log),
         "FAKE_STACKS": json.dumps(
             [{"name": f"organization/trading-analytics-dev/{s}"} for s in stacks]
@@ -182,4 +184,37 @@ def test_an_unknown_environment_is_a_usage_error(tmp_path):
     result, calls = run(tmp_path, args=("qa",))
     assert result.returncode == 2
     assert "no stack directory stacks/qa" in result.stderr
+    assert calls == []
+
+
+def test_without_the_pulumi_cli_the_check_could_not_run(tmp_path):
+    """Exit 1 would claim drift: a check that cannot run is 2, says why, and opens the issue."""
+    result, calls = run(tmp_path, tools=("gh",))
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert result.stderr == (
+        "error: the drift check of dev could not run: the Pulumi CLI is not on PATH, so the "
+        "drift check cannot run; install the version in .pulumi-version "
+        "(https://www.pulumi.com/docs/install/), then run this again\n"
+    )
+    assert "**The drift check of dev could not run**" in result.stdout
+    assert gh_calls(calls)[-1] == ["issue", "create"]
+    assert "the Pulumi CLI is not on PATH" in calls[-1]["body"]
+
+
+def test_without_gh_an_issue_cannot_be_kept_and_it_says_so(tmp_path):
+    result, calls = run(tmp_path, tools=("pulumi",))
+    assert result.returncode == 2
+    assert result.stderr.startswith(
+        "error: the GitHub CLI (gh) is not on PATH, so the drift issue's update cannot run;"
+    )
+    assert calls == []
+
+
+def test_a_report_in_a_missing_directory_is_a_usage_error(tmp_path):
+    result, calls = run(tmp_path, args=("dev", "--report", str(tmp_path / "no" / "r.md")))
+    assert result.returncode == 2
+    assert f"--report {tmp_path / 'no' / 'r.md'}: {tmp_path / 'no'} is not a directory" in (
+        result.stderr
+    )
     assert calls == []

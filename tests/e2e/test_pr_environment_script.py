@@ -39,6 +39,9 @@ if args[1:3] == ["stack", "ls"]:
     print(os.environ["FAKE_STACKS"])
 elif args[1:3] == ["stack", "output"]:
     print(os.environ["FAKE_OUTPUTS"])
+elif args[1:3] == ["stack", "select"] and os.environ.get("FAKE_SELECT_FAILS"):
+    print("error: AccessDenied: not authorized to perform: kms:Encrypt", file=sys.stderr)
+    sys.exit(255)
 elif args[1] == "up" and os.environ.get("FAKE_UP_FAILS"):
     print("error: AccessDenied: not authorized to perform: s3:CreateBucket", file=sys.stderr)
     sys.exit(1)
@@ -77,12 +80,16 @@ def run(
     existing: tuple[str, ...] = (),
     comments: list[dict[str, Any]] | None = None,
     up_fails: bool = False,
+    select_fails: bool = False,
+    tools: tuple[str, ...] = ("pulumi", "gh"),
+    stacks_dir: Path | None = None,
 ) -> tuple[subprocess.CompletedProcess[str], list[dict[str, Any]]]:
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir(exist_ok=True)
     for name, text in (("pulumi", FAKE_PULUMI), ("gh", FAKE_GH)):
-        (bin_dir / name).write_text(text.format(python=sys.executable))
-        (bin_dir / name).chmod(0o755)
+        if name in tools:
+            (bin_dir / name).write_text(text.format(python=sys.executable))
+            (bin_dir / name).chmod(0o755)
     log = tmp_path / "calls.jsonl"
     env = {
         **os.environ,
@@ -98,8 +105,13 @@ def run(
     }
     if up_fails:
         env["FAKE_UP_FAILS"] = "1"
+    if select_fails:
+        env["FAKE_SELECT_FAILS"] = "1"
+    if "pulumi" not in tools:
+        env["PATH"] = str(bin_dir)  # the stand-ins only: no real pulumi is asked
     result = subprocess.run(
-        [sys.executable, str(SCRIPT), *args, "--stacks-dir", str(stacks)], cwd=tmp_path, env=env,
+        [sys.executable, str(SCRIPT), *args, "--stacks-dir", str(stacks_dir or stacks)],
+        cwd=tmp_path, env=env,
         capture_output=True, text=True, check=False, timeout=120,
     )  # fmt: skip
     calls = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
@@ -200,3 +212,34 @@ def test_the_copys_stack_file_renders_as_the_pull_requests_copy(stacks):
     copy = render_stack(stacks / "dev", stack="dev-pr-42")
     assert copy.outputs["lambda_function_name"] == "dev-trading-processor-us-east-1-pr-42"
     assert copy.one("aws:dynamodb/table:Table").inputs["name"].endswith("-pr-42")
+
+
+def test_without_the_pulumi_cli_nothing_is_written_and_it_says_so(tmp_path, stacks):
+    before = sorted(p.name for p in (stacks / "dev").iterdir())
+    result, calls = run(tmp_path, stacks, "deploy", "42", tools=("gh",))
+    assert result.returncode == 2
+    assert result.stderr == (
+        "error: the Pulumi CLI is not on PATH, so `deploy` of dev-pr-42 cannot run; install the "
+        "version in .pulumi-version (https://www.pulumi.com/docs/install/), then run this again\n"
+    )
+    assert sorted(p.name for p in (stacks / "dev").iterdir()) == before  # no Pulumi.dev-pr-42
+    assert calls == []
+
+
+def test_a_stack_that_cannot_be_created_leaves_no_stack_file(tmp_path, stacks):
+    result, calls = run(tmp_path, stacks, "deploy", "42", select_fails=True)
+    assert result.returncode == 1
+    assert "not authorized to perform: kms:Encrypt" in result.stderr
+    assert not (stacks / "dev" / "Pulumi.dev-pr-42.yaml").exists()
+
+
+def test_a_stacks_dir_without_devs_stack_file_is_a_usage_error(tmp_path, stacks):
+    missing = tmp_path / "nonexistent"
+    result, calls = run(tmp_path, stacks, "deploy", "42", stacks_dir=missing)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert (
+        f"--stacks-dir {missing}: no dev/Pulumi.dev.yaml there; allowed: the directory of the "
+        "stack projects (stacks/ of this checkout)"
+    ) in result.stderr
+    assert calls == []

@@ -31,15 +31,22 @@ if os.environ.get("FAKE_PULUMI_FAIL") and "select" in sys.argv:
 """
 
 
-def run(tmp_path: Path, *args: str, stacks: tuple[str, ...] = (), fail: bool = False):
+def run(
+    tmp_path: Path,
+    *args: str,
+    stacks: tuple[str, ...] = (),
+    fail: bool = False,
+    with_pulumi: bool = True,
+):
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir(exist_ok=True)
-    pulumi = bin_dir / "pulumi"
-    pulumi.write_text(FAKE_PULUMI.format(python=sys.executable))
-    pulumi.chmod(0o755)
+    if with_pulumi:
+        pulumi = bin_dir / "pulumi"
+        pulumi.write_text(FAKE_PULUMI.format(python=sys.executable))
+        pulumi.chmod(0o755)
     env = {
         **os.environ,
-        "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+        "PATH": str(bin_dir),  # the stand-in only: no real pulumi is asked
         "FAKE_PULUMI_LOG": str(tmp_path / "calls.jsonl"),
         "FAKE_PULUMI_STACKS": json.dumps([{"name": name, "current": False} for name in stacks]),
         "GITHUB_ENV": str(tmp_path / "github_env"),
@@ -123,3 +130,15 @@ def test_an_unknown_environment_is_refused_with_the_allowed_ones(tmp_path):
         result.stderr
     )
     assert calls == []
+
+
+@pytest.mark.parametrize("args", [("dev",), ("dev", "--preview")])
+def test_without_the_pulumi_cli_it_says_so_in_one_line(tmp_path, args):
+    result, _ = run(tmp_path, *args, with_pulumi=False)
+    assert result.returncode == 2
+    assert result.stderr == (
+        "error: the Pulumi CLI is not on PATH, so the selection of stack dev cannot run; "
+        "install the version in .pulumi-version (https://www.pulumi.com/docs/install/), then "
+        "run this again\n"
+    )
+    assert not (tmp_path / "github_env").exists()

@@ -8,6 +8,7 @@ usual AWS chain: AWS_PROFILE, environment variables, SSO) and against the local 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Any, TextIO
@@ -15,6 +16,7 @@ from typing import Any, TextIO
 import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
+from botocore.utils import is_valid_endpoint_url
 
 from operations.errors import OperationsError
 from operations.query import BarRange, parse_moment, print_bars, read_bars
@@ -93,8 +95,9 @@ def parser() -> argparse.ArgumentParser:
         help="replay the failure queue's events (dry run unless --apply)",
         description="Read the failure queue's invocation records and show what would be "
         "replayed; with --apply, invoke the function again with each original event and "
-        "delete each message only after its invocation succeeded. A batch already applied "
-        "changes nothing when replayed (the processor deduplicates).",
+        "delete each message only once the function applied it (a replay that raised, or that "
+        "the function refused or rejected, keeps its message; exit status 1). A batch already "
+        "applied changes nothing when replayed (the processor deduplicates).",
     )
     drive.add_argument(
         "--apply",
@@ -149,6 +152,18 @@ def _check_region(region: str) -> None:
         )
 
 
+def _check_endpoint(args: argparse.Namespace) -> None:
+    """An endpoint botocore would refuse with a traceback, named with where it came from."""
+    source, url = "--endpoint-url", args.endpoint_url
+    if url is None:
+        source, url = "AWS_ENDPOINT_URL", os.environ.get("AWS_ENDPOINT_URL") or None
+    if url is not None and not is_valid_endpoint_url(url):
+        raise OperationsError(
+            f"{source} {url!r} is not an endpoint URL; allowed: http:// or https:// and a "
+            "host, e.g. the local emulator's http://127.0.0.1:PORT"
+        )
+
+
 def _client(service: str, args: argparse.Namespace) -> Any:
     config = Config(retries={"mode": "standard"}, read_timeout=900)
     return boto3.session.Session().client(
@@ -166,7 +181,17 @@ def _query(args: argparse.Namespace, out: TextIO) -> int:
         parse_moment(args.end, "--to") if args.end else None,
     )
     table = _outputs(args, {"table": args.table})["table"]
-    count = print_bars(read_bars(_client("dynamodb", args), table, wanted), out, args.json)
+    ddb = _client("dynamodb", args)
+    try:
+        count = print_bars(read_bars(ddb, table, wanted), out, args.json)
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
+            raise
+        raise OperationsError(
+            f"no table {table!r} in region {ddb.meta.region_name} at {ddb.meta.endpoint_url}; "
+            "give the environment's table (its stack output dynamodb_table_name) and the "
+            "region it is in"
+        ) from None
     if not count:
         print(f"no bars of {args.symbol.upper()} in that range of {table}", file=sys.stderr)
     return 0
@@ -190,11 +215,12 @@ def _redrive(args: argparse.Namespace, out: TextIO) -> int:
     )
     out.write(
         f"{summary.listed} message(s): {summary.replayed} replayed, {summary.failed} failed, "
-        f"{summary.skipped} not replayable"
+        + (f"{summary.not_applied} not applied (kept), " if summary.not_applied else "")
+        + f"{summary.skipped} not replayable"
         + ("" if args.apply or not summary.listed else "; run again with --apply to replay")
         + "\n"
     )
-    return 1 if summary.failed else 0
+    return 1 if summary.failed or summary.not_applied else 0
 
 
 def main(argv: list[str] | None = None, out: TextIO = sys.stdout) -> int:
@@ -202,6 +228,7 @@ def main(argv: list[str] | None = None, out: TextIO = sys.stdout) -> int:
     try:
         if args.region:
             _check_region(args.region)
+        _check_endpoint(args)
         return _query(args, out) if args.command == "query" else _redrive(args, out)
     except OperationsError as error:
         print(f"error: {error}", file=sys.stderr)

@@ -8,6 +8,7 @@ under other prefixes. A range is one Query: ``BETWEEN`` the first and the last m
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -24,6 +25,7 @@ from processor.contract import (
     bar_partition_key,
     bar_sort_key,
 )
+from processor.records import SYMBOL_PATTERN
 
 __all__ = ["BarRange", "parse_moment", "print_bars", "read_bars"]
 
@@ -64,6 +66,11 @@ class BarRange:
     def __post_init__(self) -> None:
         if not self.symbol.strip():
             raise OperationsError("--symbol: give a symbol, such as AAPL")
+        if re.fullmatch(SYMBOL_PATTERN, self.symbol.strip()) is None:
+            raise OperationsError(
+                f"--symbol {self.symbol!r} is not a valid symbol (the processor stores no bars "
+                "under it); allowed: 1-16 characters of A-Z a-z 0-9 . - starting with a letter"
+            )
         if self.start and self.end and self.end <= self.start:
             raise OperationsError(
                 f"--to {self.end:%Y-%m-%dT%H:%MZ} is not after --from {self.start:%Y-%m-%dT%H:%MZ}"

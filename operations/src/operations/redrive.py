@@ -13,9 +13,12 @@ https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.htm
      "responsePayload": {"errorMessage": "…", "errorType": "…"}}
 
 A redrive invokes the function again, synchronously, with ``requestPayload`` unchanged, and
-deletes the message only after that invocation succeeded; a failure leaves it in the queue
-(visible again at once). Without ``--apply`` nothing is invoked or deleted: every message is
-read, listed, and made visible again.
+deletes the message only once the function has applied the event: every batch of its response
+``applied`` or ``duplicate`` (the processor's response: ``services/processor/README.md``). An
+invocation that raised, or that returned normally but did not apply the event (``refused``,
+``rejected``, ``conflict``, ``skipped``), leaves the message in the queue (visible again at
+once), since it is then the only copy of that event an operator has. Without ``--apply``
+nothing is invoked or deleted: every message is read, listed, and made visible again.
 
 It is safe because the processor deduplicates: a batch it already applied changes nothing when
 it comes again, as long as its ledger entry and markers live — ``DEDUPLICATION_HORIZON_S`` from
@@ -55,11 +58,47 @@ _LISTING_S = 120
 _IN_FLIGHT_S = 900
 
 
+#: Outcomes after which the event's trades are in the table: replaying it again changes nothing.
+APPLIED_STATUSES = frozenset({"applied", "duplicate"})
+#: What each other outcome means, for the operator who finds the message still queued.
+_NOT_APPLIED = {
+    "refused": "the function refused the event, nothing was read or written",
+    "rejected": "the function rejected the input as a whole (it is kept under rejected/ of the "
+    "archive, with the reason)",
+    "conflict": "its batch id was used before for other records (they are kept under rejected/ "
+    "of the archive)",
+    "skipped": "the notified object version is gone from the ingest bucket",
+}
+
+
 @dataclass(frozen=True)
 class Invocation:
-    """How an invocation went: ``error`` is None when the function returned normally."""
+    """How an invocation went: ``error`` is None when the function returned normally, and
+    ``response`` is then what it returned (the processor's response, parsed)."""
 
     error: str | None = None
+    response: Any = None
+
+    def not_applied(self) -> str | None:
+        """Why a normal return did not apply the event; None when every batch was applied."""
+        response = self.response
+        batches = response.get("batches") if isinstance(response, Mapping) else None
+        if batches is None and isinstance(response, Mapping) and "status" in response:
+            batches = [response]  # a direct call answers with its one outcome
+        if not isinstance(batches, list) or not batches:
+            return f"the function returned no batch status: {json.dumps(response)[:200]}"
+        reasons = []
+        for batch in batches:
+            if not isinstance(batch, Mapping):
+                reasons.append(f"a batch that is not an object: {json.dumps(batch)[:200]}")
+                continue
+            status = batch.get("status")
+            if status in APPLIED_STATUSES:
+                continue
+            meaning = _NOT_APPLIED.get(str(status), "the function did not apply it")
+            detail = batch.get("message") or batch.get("source")
+            reasons.append(f"{status}: {meaning}" + (f" ({detail})" if detail else ""))
+        return "; ".join(reasons) or None
 
 
 #: Invoke the function (name or ARN) with a payload; the real one is `lambda_invoke`.
@@ -79,6 +118,12 @@ class FailureRecord:
     error: str
     received_at: datetime | None
     problem: str | None = None  # why it cannot be replayed
+    #: The start of the message's body, when it is not an invocation record at all.
+    body: str | None = None
+
+    @property
+    def is_record(self) -> bool:
+        return self.body is None
 
     def age_s(self, now: datetime) -> float | None:
         return None if self.received_at is None else (now - self.received_at).total_seconds()
@@ -91,6 +136,8 @@ class FailureRecord:
 
     def describe(self) -> str:
         """What the event was: the objects of an S3 notification, or a direct batch."""
+        if self.body is not None:
+            return f"not a Lambda failure record: {self.body!r}"
         payload = self.payload or {}
         records = payload.get("Records")
         if isinstance(records, list):
@@ -122,14 +169,16 @@ def parse_record(message: Mapping[str, Any]) -> FailureRecord:
         "message_id": str(message["MessageId"]),
         "receipt_handle": str(message["ReceiptHandle"]),
     }
+    text = str(message.get("Body", ""))
     try:
-        body = json.loads(message.get("Body", ""))
+        body, problem = json.loads(text), "its body has no requestContext"
     except ValueError:
-        body = None
+        body, problem = None, "its body is not JSON"
     if not isinstance(body, Mapping) or not isinstance(body.get("requestContext"), Mapping):
         return FailureRecord(
             **base, function_arn="", payload=None, condition="", attempts=0, error="",
-            received_at=None, problem="not a Lambda invocation record (no requestContext)",
+            received_at=None, body=text[:120] + ("…" if len(text) > 120 else ""),
+            problem=f"not an invocation record Lambda sent ({problem})",
         )  # fmt: skip
     context, response = body["requestContext"], body.get("responsePayload")
     error = ""
@@ -172,6 +221,8 @@ class RedriveSummary:
     listed: int = 0
     replayed: int = 0
     failed: int = 0
+    #: Replayed, the function returned normally, but did not apply the event.
+    not_applied: int = 0
     skipped: int = 0
 
 
@@ -209,13 +260,14 @@ def redrive(
         summary.listed += 1
         record = parse_record(message)
         age = record.age_s(now())
-        out.write(
-            f"{record.message_id}  {record.describe()}\n"
-            f"    failed {record.attempts} time(s), {record.condition or 'condition unknown'}"
-            + (f", {age / 3600:.1f} h ago" if age is not None else "")
-            + (f": {record.error}" if record.error else "")
-            + "\n"
-        )
+        out.write(f"{record.message_id}  {record.describe()}\n")
+        if record.is_record:
+            out.write(
+                f"    failed {record.attempts} time(s), {record.condition or 'condition unknown'}"
+                + (f", {age / 3600:.1f} h ago" if age is not None else "")
+                + (f": {record.error}" if record.error else "")
+                + "\n"
+            )
         reason = _skip_reason(record, function, now())
         if reason is not None:
             summary.skipped += 1
@@ -230,10 +282,20 @@ def redrive(
             QueueUrl=queue_url, ReceiptHandle=record.receipt_handle, VisibilityTimeout=_IN_FLIGHT_S
         )
         result = invoke(function, json.dumps(record.payload).encode())
-        if result.error is None:
+        not_applied = None if result.error is not None else result.not_applied()
+        if result.error is None and not_applied is None:
             sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=record.receipt_handle)
             summary.replayed += 1
-            out.write("    replayed: the function succeeded; message deleted\n")
+            out.write("    replayed: the function applied it; message deleted\n")
+        elif result.error is None:
+            summary.not_applied += 1
+            out.write(
+                f"    replayed but NOT applied, message kept: {not_applied}. It stays in the "
+                "queue because the function did not apply the event and this message is its "
+                "only copy; replaying it again gets the same answer, so deal with the cause, "
+                "then delete the message by hand\n"
+            )
+            released.append(record.receipt_handle)
         else:
             summary.failed += 1
             out.write(f"    replay FAILED, message kept: {result.error}\n")
@@ -250,14 +312,17 @@ def lambda_invoke(lambda_client: Any) -> Invoke:
         response = lambda_client.invoke(
             FunctionName=function, InvocationType="RequestResponse", Payload=payload
         )
-        if "FunctionError" not in response:
-            return Invocation()
         body = response["Payload"].read().decode("utf-8", "replace")
         try:
-            detail = json.loads(body)
-            text = f"{detail.get('errorType', 'Error')}: {detail.get('errorMessage', '')}"
-        except (ValueError, AttributeError):
-            text = body[:500]
+            returned = json.loads(body)
+        except ValueError:
+            returned = body[:500]
+        if "FunctionError" not in response:
+            return Invocation(response=returned)
+        if isinstance(returned, Mapping):
+            text = f"{returned.get('errorType', 'Error')}: {returned.get('errorMessage', '')}"
+        else:
+            text = str(returned)[:500]
         return Invocation(error=f"{response['FunctionError']} error, {text}")
 
     return invoke

@@ -260,7 +260,7 @@ def step_a_failed_event_is_redriven_once_and_a_second_redrive_changes_nothing(
     s3.create_bucket(Bucket=ARCHIVE, CreateBucketConfiguration=location)  # the outage is over
     applied = operations(env, *redrive, "--apply")
     assert applied.returncode == 0, applied.stderr
-    assert "replayed: the function succeeded; message deleted" in applied.stdout
+    assert "replayed: the function applied it; message deleted" in applied.stdout
     assert sqs.receive_message(QueueUrl=queue_url, WaitTimeSeconds=1).get("Messages") is None
     (bar,) = table_items(env, "OUTG")
     assert bar["trade_count"] == {"N": "3"}

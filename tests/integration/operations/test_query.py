@@ -230,6 +230,45 @@ def test_bad_input_is_one_clear_line(args, message, capsys):
     assert capsys.readouterr().err.startswith(message)
 
 
+@pytest.mark.parametrize("symbol", ["AA$PL", "1AB", "ABCDEFGHIJKLMNOPQ", "AA PL"])
+def test_an_invalid_symbol_is_named_as_such(symbol, capsys):
+    """Not "no bars": the processor would never store one (its symbol rule, imported)."""
+    assert main(["query", "--symbol", symbol, "--table", TABLE], out=io.StringIO()) == 2
+    assert capsys.readouterr().err == (
+        f"error: --symbol {symbol!r} is not a valid symbol (the processor stores no bars under "
+        "it); allowed: 1-16 characters of A-Z a-z 0-9 . - starting with a letter\n"
+    )
+
+
+@pytest.mark.parametrize("symbol", ["BRK.B", "a", "X-1", "ABCDEFGHIJKLMNOP"])
+def test_valid_symbols_pass(symbol):
+    assert BarRange(symbol).symbol == symbol
+
+
+@pytest.mark.parametrize("from_environment", [False, True])
+def test_an_endpoint_that_is_not_a_url_is_one_clear_line(from_environment, monkeypatch, capsys):
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    args = ["query", "--symbol", "AAPL", "--table", TABLE, "--region", "us-east-1"]
+    if from_environment:
+        monkeypatch.setenv("AWS_ENDPOINT_URL", "notaurl")
+    else:
+        args += ["--endpoint-url", "notaurl"]
+    assert main(args, out=io.StringIO()) == 2
+    source = "AWS_ENDPOINT_URL" if from_environment else "--endpoint-url"
+    assert capsys.readouterr().err == (
+        f"error: {source} 'notaurl' is not an endpoint URL; allowed: http:// or https:// and a "
+        "host, e.g. the local emulator's http://127.0.0.1:PORT\n"
+    )
+
+
+def test_a_table_that_does_not_exist_is_named(table, capsys):
+    args = ["query", "--symbol", "AAPL", "--table", "nope-table", "--region", "us-east-1"]
+    assert main(args, out=io.StringIO()) == 2
+    assert capsys.readouterr().err.startswith(
+        "error: no table 'nope-table' in region us-east-1 at https://dynamodb.us-east-1."
+    )
+
+
 def test_stack_outputs_without_the_table_name(tmp_path, capsys):
     outputs = tmp_path / "outputs.json"
     outputs.write_text(json.dumps({"region": "us-east-1"}))

@@ -10,9 +10,11 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.response import StreamingBody
+from botocore.stub import Stubber
 from moto import mock_aws
 
-from operations.redrive import Invocation, parse_record, redrive
+from operations.redrive import Invocation, lambda_invoke, parse_record, redrive
 from processor.contract import DEDUPLICATION_MARGIN_S, FAILURE_QUEUE_RETENTION_S
 
 pytestmark = pytest.mark.integration  # see tests/conftest.py: kinds of test
@@ -74,22 +76,39 @@ def depth(sqs: Any, url: str) -> int:
     return int(attributes["Attributes"]["ApproximateNumberOfMessages"])
 
 
-class Recorder:
-    """An invoke that records its calls and fails for the payloads it is told to."""
+def outcome(status: str, source: str, message: str | None = None) -> dict[str, Any]:
+    """One batch of the processor's response (services/processor/README.md, "Contract")."""
+    batch: dict[str, Any] = {
+        "batch_id": None if status == "refused" else "s3-abc", "status": status,
+        "source": source, "accepted": 0, "rejected": [], "rejected_total": 0, "bars": [],
+        "bars_total": 0, "bars_truncated": False,
+    }  # fmt: skip
+    if message is not None:
+        batch["message"] = message
+    return batch
 
-    def __init__(self, failing: tuple[str, ...] = ()) -> None:
+
+class Recorder:
+    """An invoke that records its calls; it fails, or answers with the statuses it is told to
+    for a key (every other event is applied)."""
+
+    def __init__(
+        self, failing: tuple[str, ...] = (), answers: dict[str, list[dict[str, Any]]] | None = None
+    ) -> None:
         self.calls: list[tuple[str, Any]] = []
-        self.failing = failing
+        self.failing, self.answers = failing, answers or {}
 
     def __call__(self, function: str, payload: bytes) -> Invocation:
         event = json.loads(payload)
         self.calls.append((function, event))
         key = event.get("Records", [{}])[0].get("s3", {}).get("object", {}).get("key")
-        return (
-            Invocation(error="Unhandled error, ClientError: still down")
-            if key in self.failing
-            else Invocation()
-        )
+        if key in self.failing:
+            return Invocation(error="Unhandled error, ClientError: still down")
+        if key in self.answers:
+            return Invocation(response={"batches": self.answers[key]})
+        if key is None:  # a direct call answers with its one outcome
+            return Invocation(response=outcome("applied", "direct"))
+        return Invocation(response={"batches": [outcome("applied", f"s3://dev-ingest/{key}")]})
 
 
 def run(
@@ -150,7 +169,9 @@ def test_what_is_not_a_replayable_record_is_left_alone(queue):
     assert (summary.listed, summary.skipped, summary.replayed) == (4, 4, 0)
     assert invoke.calls == []
     assert depth(sqs, url) == 4
-    assert "not a Lambda invocation record (no requestContext)" in text
+    assert "not a Lambda failure record: 'hello'" in text
+    assert "not an invocation record Lambda sent (its body is not JSON); left in the queue" in text
+    assert "failed 0 time(s)" not in text and "condition unknown" not in text
     assert "its requestPayload is not a JSON object" in text
     assert f"it is a record of function staging-trading-processor-us-east-1, not {FUNCTION}" in text
     assert "days old, past the 17.00 days within which the processor is sure to recognise" in text
@@ -173,3 +194,87 @@ def test_max_limits_how_many_are_handled(queue):
     summary, _ = run(sqs, url, invoke, apply=True, limit=2)
     assert (summary.listed, summary.replayed) == (2, 2)
     assert depth(sqs, url) == 3
+
+
+def test_a_replay_the_function_refuses_or_rejects_keeps_its_message(queue):
+    """A normal return is not success: the response's status says whether it was applied."""
+    sqs, url = queue
+    foreign = "s3://example-prod-bucket/incoming/x.jsonl"
+    refusal = f"{foreign}: not the ingest bucket dev-ingest; nothing read"
+    answers = {
+        "incoming/foreign.jsonl": [outcome("refused", foreign, refusal)],
+        "incoming/broken.jsonl": [
+            outcome("rejected", "s3://dev-ingest/incoming/broken.jsonl", "object: not UTF-8")
+        ],
+        "incoming/dup.jsonl": [outcome("duplicate", "s3://dev-ingest/incoming/dup.jsonl")],
+    }
+    for key in answers:
+        sqs.send_message(QueueUrl=url, MessageBody=record(s3_event(key)))
+    summary, text = run(sqs, url, Recorder(answers=answers), apply=True)
+    assert (summary.listed, summary.replayed, summary.not_applied, summary.failed) == (3, 1, 2, 0)
+    assert depth(sqs, url) == 2  # the refused and the rejected one, visible again
+    kept = {parse_record(m).payload["Records"][0]["s3"]["object"]["key"]
+            for m in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]}  # fmt: skip
+    assert kept == {"incoming/foreign.jsonl", "incoming/broken.jsonl"}
+    assert (
+        "replayed but NOT applied, message kept: refused: the function refused the event, "
+        f"nothing was read or written ({refusal})"
+    ) in text
+    assert "rejected: the function rejected the input as a whole" in text
+    assert "the function did not apply the event and this message is its only copy" in text
+    assert text.count("replayed: the function applied it; message deleted") == 1  # duplicate
+
+
+def test_one_refused_batch_of_several_keeps_the_message(queue):
+    sqs, url = queue
+    answers = {"incoming/two.jsonl": [outcome("applied", "a"), outcome("skipped", "b")]}
+    sqs.send_message(QueueUrl=url, MessageBody=record(s3_event("incoming/two.jsonl")))
+    summary, text = run(sqs, url, Recorder(answers=answers), apply=True)
+    assert (summary.replayed, summary.not_applied) == (0, 1)
+    assert "skipped: the notified object version is gone from the ingest bucket (b)" in text
+    assert depth(sqs, url) == 1
+
+
+@pytest.mark.parametrize(
+    ("returned", "function_error", "expected"),
+    [
+        ({"batches": [{"status": "applied"}]}, None, Invocation(response={"batches": [{"status": "applied"}]})),
+        ({"status": "refused", "message": "event is list"}, None,
+         Invocation(response={"status": "refused", "message": "event is list"})),
+        ({"errorType": "ClientError", "errorMessage": "down"}, "Unhandled",
+         Invocation(error="Unhandled error, ClientError: down")),
+    ],
+)  # fmt: skip
+def test_the_real_invoke_reads_the_functions_response(returned, function_error, expected):
+    """`lambda_invoke` on a real boto3 client whose answer is stubbed (moto runs no Lambda)."""
+    client = boto3.client(
+        "lambda", region_name="us-east-1", aws_access_key_id="t", aws_secret_access_key="t"
+    )
+    body = json.dumps(returned).encode()
+    answer: dict[str, Any] = {
+        "StatusCode": 200,
+        "Payload": StreamingBody(io.BytesIO(body), len(body)),
+    }
+    if function_error:
+        answer["FunctionError"] = function_error
+    with Stubber(client) as stub:
+        stub.add_response(
+            "invoke", answer,
+            {"FunctionName": FUNCTION, "InvocationType": "RequestResponse", "Payload": b"{}"},
+        )  # fmt: skip
+        assert lambda_invoke(client)(FUNCTION, b"{}") == expected
+
+
+@pytest.mark.parametrize(
+    ("response", "applied"),
+    [
+        ({"batches": [{"status": "applied"}, {"status": "duplicate"}]}, True),
+        ({"status": "duplicate"}, True),
+        ({"status": "conflict", "message": "batch id reused"}, False),
+        ({"batches": []}, False),
+        ("not the processor's answer", False),
+        (None, False),
+    ],
+)
+def test_only_applied_or_duplicate_batches_count_as_applied(response, applied):
+    assert (Invocation(response=response).not_applied() is None) is applied
