@@ -11,11 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from platform_core.errors import PlatformError
-from platform_core.loading import build_config, settings_of
 from platform_core.offline import RenderedStack, render_stack
-from platform_core.stack_files import read_stack_config
-from tests.repository import ENVIRONMENTS, ORGANISATION, STACKS_DIR
+from platform_core.schema import check_file
+from tests.repository import ENVIRONMENTS, STACKS_DIR
 
 # Tests are organised by kind, one directory each, and marked with it (`pytest -m unit`):
 KINDS = {
@@ -39,15 +37,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
+    # Exactly what `python -m platform_core.schema check` prints for the file.
     for environment in ENVIRONMENTS:
-        try:
-            build_config(
-                environment,
-                settings_of(read_stack_config(STACKS_DIR / environment, environment)),
-                ORGANISATION,
-            )
-        except PlatformError as error:
-            pytest.exit(f"stacks/{environment}/Pulumi.{environment}.yaml: {error}", returncode=4)
+        result = check_file(STACKS_DIR / environment / f"Pulumi.{environment}.yaml")
+        if not result.ok:
+            pytest.exit(result.report(), returncode=4)
 
 
 @pytest.fixture(scope="session")

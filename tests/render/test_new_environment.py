@@ -94,10 +94,26 @@ def test_its_bootstrap_renders(repository):
         (["staging", "--like", "dev"], "stacks/staging exists already"),
         (["QA", "--like", "dev"], "must be 1-12 lowercase letters or digits"),
         (["uat", "--like", "prod"], "--like 'prod': must be one of dev, staging, qa, production"),
+        # The CI workflow that runs the tests is .github/workflows/test.yml.
+        (["test", "--like", "dev"], "name 'test': .github/workflows/test.yml exists already and would be overwritten"),
+        (["bootstrap", "--like", "dev"], "name 'bootstrap': the repository has a bootstrap/ of its own"),
+        (["uat", "--like", "dev", "--vpc-cidr", "10.2.0.0/16"],
+         "--vpc-cidr 10.2.0.0/16: overlaps dev's 10.2.0.0/16; each environment needs a range of its own (so they can be peered), e.g. 10.4.0.0/16"),
+        (["uat", "--like", "dev", "--vpc-cidr", "10.0.0.0/8"], "--vpc-cidr 10.0.0.0/8: overlaps dev's 10.2.0.0/16, staging's 10.1.0.0/16, qa's 10.3.0.0/16, production's 10.0.0.0/16"),
+        (["uat", "--like", "dev", "--vpc-cidr", "8.8.0.0/16"], "platform:vpcCidr = '8.8.0.0/16': must be a private IPv4 network"),
+        (["uat", "--like", "dev", "--cost-center", ""], "--cost-center '': must be 1-256 characters"),
+        (["uat", "--like", "dev", "--cost-center", " "], "--cost-center ' ': must be 1-256 characters"),
     ],
-)
+)  # fmt: skip
 def test_bad_requests_write_nothing(repository, capsys, argv, message):
-    before = sorted(path.name for path in (repository / "stacks").iterdir())
+    def files() -> dict[str, str]:
+        return {
+            str(path.relative_to(repository)): path.read_text()
+            for path in sorted(repository.rglob("*"))
+            if path.is_file() and "__pycache__" not in path.parts
+        }
+
+    before = files()
     assert main(argv, root=repository) == 2
     assert message in capsys.readouterr().err
-    assert sorted(path.name for path in (repository / "stacks").iterdir()) == before
+    assert files() == before

@@ -30,6 +30,15 @@ def test_names_follow_env_service_region_suffix(environment, service, region, su
         ("Dev-Bucket", "is not valid"),
         ("dev..bucket", "is not valid"),
         ("-dev-bucket", "is not valid"),
+        # What S3 reserves (AWS's general purpose bucket naming rules).
+        ("xn--dev-bucket", "is not valid"),
+        ("sthree-dev-bucket", "is not valid"),
+        ("amzn-s3-demo-dev-bucket", "is not valid"),
+        ("dev-bucket-s3alias", "is not valid"),
+        ("dev-bucket--ol-s3", "is not valid"),
+        ("dev-bucket.mrap", "is not valid"),
+        ("dev-bucket--x-s3", "is not valid"),
+        ("dev-bucket--table-s3", "is not valid"),
     ],
 )
 def test_bucket_names_break_aws_rules(name, problem):

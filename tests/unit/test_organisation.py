@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -14,9 +16,9 @@ from platform_core.organisation import (
     Organisation,
     backend_problems,
     find_organisation,
-    main,
     parse_prefix,
 )
+from platform_core.organisation.cli import main
 from platform_core.stack_files import read_project, read_stack_config
 from tests.repository import ENVIRONMENTS, ORGANISATION, REPO_ROOT, STACKS_DIR
 
@@ -57,6 +59,20 @@ def test_valid_prefixes(prefix):
 @pytest.mark.parametrize("prefix", ["", "Acme", "-acme", "acme-", "ac_me", "x" * 25, None])
 def test_invalid_prefixes_say_what_is_allowed(prefix):
     with pytest.raises(ConfigError, match="must be 1-24 lowercase letters, digits or '-'"):
+        parse_prefix(prefix, "organisation.yaml")
+
+
+@pytest.mark.parametrize(
+    ("prefix", "reserved"),
+    [
+        ("xn--acme", "xn--"),
+        ("sthree-acme", "sthree-"),
+        ("sthree", "sthree-"),
+        ("amzn-s3-demo", "amzn-s3-demo-"),
+    ],  # fmt: skip
+)
+def test_prefixes_s3_reserves_are_refused(prefix, reserved):
+    with pytest.raises(ConfigError, match=f"must not start with '{reserved}'"):
         parse_prefix(prefix, "organisation.yaml")
 
 
@@ -106,3 +122,21 @@ def test_unknown_keys_in_the_organisation_file_are_refused(tmp_path):
     (tmp_path / "organisation.yaml").write_text("prefix: acme\nprefx: acme\n")
     with pytest.raises(ConfigError, match="unknown key"):
         find_organisation(tmp_path)
+
+
+@pytest.mark.parametrize("argv", [[], ["--check"]])
+def test_the_command_without_a_prefix_says_what_it_found(repository, capsys, argv):
+    assert main(argv, root=repository) == 0
+    out = capsys.readouterr().out
+    expected = f"prefix {ORGANISATION.prefix!r} (organisation.yaml); the backend URLs of "
+    assert out == expected + f"{len(ENVIRONMENTS)} environments are in step\n"
+
+
+def test_the_command_runs_as_a_module_without_warnings():
+    # README's first deployment step: the package must not have imported the module it runs.
+    result = subprocess.run(
+        [sys.executable, "-W", "error", "-m", "platform_core.organisation", "--check"],
+        capture_output=True, text=True, check=False, cwd=REPO_ROOT, timeout=60,
+    )  # fmt: skip
+    assert (result.returncode, result.stderr) == (0, "")
+    assert "are in step" in result.stdout

@@ -150,7 +150,8 @@ def test_a_setting_is_valid_exactly_when_the_program_accepts_it(key, value):
 
 
 @given(
-    octets=st.lists(st.sampled_from([0, 1, 2, 10, 128, 192, 255, 256, 1000]), min_size=4, max_size=4),
+    octets=st.lists(st.sampled_from([0, 1, 2, 8, 10, 15, 16, 31, 32, 128, 168, 169, 172, 192,
+                                     255, 256, 1000]), min_size=4, max_size=4),
     prefix=st.sampled_from(["/8", "/15", "/16", "/17", "/23", "/24", "/25", "/016",
                             "/255.255.254.0", "/0.0.1.255", "/255.255.0.255", ""]),
 )  # fmt: skip

@@ -147,8 +147,20 @@ def test_a_file_that_is_not_yaml_is_named(repository, capsys):
     path = write(repository, "config: [unclosed\n")
     assert main(["check", str(path)]) == 1
     out = capsys.readouterr().out
-    assert out.startswith(f"{path}: cannot be read: ")
-    assert "expected ',' or ']'" in out
+    # The file is named once, then the line and column of the problem.
+    assert out.startswith(f"{path}: cannot be read: line 2, column 1: not valid YAML: ")
+    assert "expected ',' or ']'" in out and "<unicode string>" not in out
+
+
+def test_a_key_defined_twice_is_refused_as_the_cli_refuses_it(repository, capsys):
+    path = write(
+        repository, GOOD + "  platform:lambdaMemoryMb: 768\n  platform:lambdaMemoryMb: 1024\n"
+    )
+    assert main(["check", str(path)]) == 1
+    assert capsys.readouterr().out == (
+        f'{path}: cannot be read: line 7: mapping key "platform:lambdaMemoryMb" already '
+        "defined at line 6\n"
+    )
 
 
 def test_a_missing_file_is_a_usage_error(capsys):
@@ -156,6 +168,24 @@ def test_a_missing_file_is_a_usage_error(capsys):
         main(["check", "stacks/nowhere/Pulumi.nowhere.yaml"])
     assert raised.value.code == 2
     assert "no such file: stacks/nowhere/Pulumi.nowhere.yaml" in capsys.readouterr().err
+
+
+def test_a_directory_is_named_as_one(capsys):
+    with pytest.raises(SystemExit) as raised:
+        main(["check", "stacks/staging"])
+    assert raised.value.code == 2
+    err = capsys.readouterr().err
+    assert "stacks/staging is a directory: give its stack file, e.g. " in err
+    assert "stacks/staging/Pulumi.staging.yaml" in err and "no such file" not in err
+
+
+def test_a_stack_file_of_another_project_is_not_checked_as_an_environment(capsys):
+    with pytest.raises(SystemExit) as raised:
+        main(["check", str(REPO_ROOT / "bootstrap" / "Pulumi.dev.yaml")])
+    assert raised.value.code == 2
+    err = capsys.readouterr().err
+    assert "bootstrap/Pulumi.dev.yaml is not an environment's stack file" in err
+    assert "Pulumi.bootstrap.yaml" not in err
 
 
 def test_print_writes_the_committed_schema(capsys):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from platform_core.errors import ConfigError
+from platform_core.errors import ConfigError, StackFileError
 from platform_core.loading import build_config, settings_of
 from platform_core.organisation import Organisation
 from platform_core.stack_files import engine_config, read_stack_config, read_yaml
@@ -88,3 +88,68 @@ def test_a_stack_file_that_is_not_a_mapping_is_named(tmp_path):
     (tmp_path / "Pulumi.dev.yaml").write_text("- a\n- b\n")
     with pytest.raises(ValueError, match=r"Pulumi\.dev\.yaml: expected a YAML mapping"):
         read_stack_config(tmp_path, "dev")
+
+
+@pytest.mark.parametrize(
+    ("text", "reported"),
+    [
+        # The Pulumi CLI (Go's yaml.v3) refuses a mapping key defined twice; PyYAML keeps the last.
+        (
+            "config:\n  platform:lambdaMemoryMb: 768\n  platform:team: t\n"
+            "  platform:lambdaMemoryMb: 1024\n",
+            'line 4: mapping key "platform:lambdaMemoryMb" already defined at line 2',
+        ),
+        (
+            "config:\n  platform:team: t\nconfig:\n  platform:team: u\n",
+            'line 3: mapping key "config" already defined at line 1',
+        ),
+        (
+            'config:\n  aws:tags: {a: 1, "a": 2}\n',
+            'line 2: mapping key "a" already defined at line 2',
+        ),
+    ],
+)
+def test_a_key_defined_twice_is_refused_naming_file_and_lines(tmp_path, text, reported):
+    (tmp_path / "Pulumi.dev.yaml").write_text(text)
+    with pytest.raises(StackFileError) as raised:
+        read_stack_config(tmp_path, "dev")
+    assert str(raised.value) == f"{tmp_path / 'Pulumi.dev.yaml'}: {reported}"
+
+
+def test_every_key_defined_twice_is_listed_in_line_order(tmp_path):
+    path = tmp_path / "f.yaml"
+    path.write_text("a: 1\nb: {c: 1}\nb: {c: 1, c: 2}\na: 2\n")
+    with pytest.raises(StackFileError) as raised:
+        read_yaml(path)
+    assert str(raised.value) == (
+        f'{path}: line 3: mapping key "b" already defined at line 2; '
+        'line 3: mapping key "c" already defined at line 3; '
+        'line 4: mapping key "a" already defined at line 1'
+    )
+
+
+def test_the_same_value_under_different_keys_is_no_duplicate(tmp_path):
+    path = tmp_path / "f.yaml"
+    path.write_text("a: &x {k: 1}\nb: *x\nc: {k: 1, j: 2}\n")
+    assert read_yaml(path) == {"a": {"k": 1}, "b": {"k": 1}, "c": {"k": 1, "j": 2}}
+
+
+def test_malformed_yaml_names_the_file_and_the_line(tmp_path):
+    path = tmp_path / "Pulumi.dev.yaml"
+    path.write_text("config:\n  platform:team: [unclosed\n  platform:costCenter: c\n")
+    with pytest.raises(StackFileError) as raised:
+        read_yaml(path)
+    message = str(raised.value)
+    assert message.startswith(f"{path}, line 3, column 22: not valid YAML: ")
+    assert "started at line 2, column 18" in message
+    assert "<unicode string>" not in message and "\n" not in message
+
+
+def test_a_file_that_is_not_utf8_names_the_file_and_the_line(tmp_path):
+    path = tmp_path / "Pulumi.dev.yaml"
+    path.write_bytes(b"config:\n  platform:team: caf\xe9\n")
+    with pytest.raises(StackFileError) as raised:
+        read_yaml(path)
+    assert (
+        str(raised.value) == f"{path}, line 2: not UTF-8 text (byte 0xe9); save the file as UTF-8"
+    )

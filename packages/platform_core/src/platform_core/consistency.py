@@ -37,6 +37,7 @@ __all__ = [
 ]
 
 ENV_MASK = "<env>"
+REGION_MASK: Final = "<region>"
 ACCOUNT_MASK: Final = "<account>"
 # An account id where ARNs (`:123456789012:`) and queue URLs (`/123456789012/`) hold one.
 _ACCOUNT_ID = re.compile(r"(?<=:)[0-9]{12}(?=:)|(?<=/)[0-9]{12}(?=/)")
@@ -96,16 +97,41 @@ def flatten_inputs(inputs: Mapping[str, Any]) -> dict[str, str]:
     return flat
 
 
-def _mask(text: str, environment: str) -> str:
-    return re.sub(rf"(?<![a-z]){re.escape(environment)}(?![a-z])", ENV_MASK, text)
+def _mask(text: str, environment: str, region: str | None) -> str:
+    text = re.sub(rf"(?<![a-z]){re.escape(environment)}(?![a-z])", ENV_MASK, text)
+    if region:
+        # Names, ARNs, endpoints and zones (`us-east-1a`) hold the region.
+        text = re.sub(rf"(?<![a-z0-9]){re.escape(region)}(?![0-9])", REGION_MASK, text)
+    return text
+
+
+def _region(rendered: RenderedStack) -> str | None:
+    """The one region the stack's AWS provider deploys to (None when there is not one)."""
+    regions = {
+        str(provider.inputs["region"])
+        for provider in rendered.of_type("pulumi:providers:aws")
+        if provider.inputs.get("region")
+    }
+    return regions.pop() if len(regions) == 1 else None
+
+
+def _sets_region(type_: str, key: str) -> bool:
+    return any(
+        isinstance(effect, SetsInput) and effect.matches(type_, key)
+        for effect in DIALS["region"].affects
+    )
 
 
 def inventory(rendered: RenderedStack, environment: str) -> dict[str, dict[str, str]]:
-    """Every resource's flattened inputs, with the environment's name masked."""
+    """Every resource's flattened inputs, with the environment's name masked, and its region
+    too except where the region dial sets it: environments in different regions then differ
+    in that one input, which the dial explains, not in every name that holds the region."""
+    region = _region(rendered)
     result: dict[str, dict[str, str]] = {}
     for resource in rendered.resources:
         result[resource_path(rendered, resource.urn)] = {
-            key: _mask(value, environment) for key, value in flatten_inputs(resource.inputs).items()
+            key: _mask(value, environment, None if _sets_region(resource.type, key) else region)
+            for key, value in flatten_inputs(resource.inputs).items()
         }
     return result
 

@@ -9,8 +9,10 @@ new setting is one declaration plus the code that uses it.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import difflib
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
@@ -26,6 +28,7 @@ __all__ = [
     "Effect",
     "HalfOfProduction",
     "SetsInput",
+    "closest_key",
     "dial",
     "dials_of",
     "read_dials",
@@ -176,7 +179,13 @@ def read_dials(
     problems: list[str] = []
     for field, declared in dials.items():
         key = declared.config_key
-        if key in raw:
+        if key in raw and _is_secret(raw[key]):
+            problems.append(
+                f"{key} is a secret: settings cannot be secrets (they name, size and tag "
+                "resources, and show in every plan); set it as plain text, with `pulumi config "
+                "set` without --secret"
+            )
+        elif key in raw:
             try:
                 values[field] = declared.parse(raw[key])
             except ValueError as error:
@@ -190,10 +199,27 @@ def read_dials(
     known = [*(declared.config_key for declared in dials.values()), *other_keys]
     for key in raw:
         if key not in known:
-            hint = difflib.get_close_matches(key, known, n=1)
-            advice = f"did you mean '{hint[0]}'?" if hint else "it is not a known setting"
+            hint = closest_key(key, known)
+            advice = f"did you mean '{hint}'?" if hint else "it is not a known setting"
             problems.append(f"{key} = {raw[key]!r}: unknown key, {advice}")
     return values, problems
+
+
+def closest_key(key: str, known: Sequence[str]) -> str | None:
+    """The known key ``key`` is probably a misspelling of: names compared without their
+    namespace, and only a close one (a wrong guess misleads more than none)."""
+    by_name = {known_key.rsplit(":", 1)[-1]: known_key for known_key in known}
+    close = difflib.get_close_matches(key.rsplit(":", 1)[-1], list(by_name), n=1, cutoff=0.8)
+    return by_name[close[0]] if close else None
+
+
+def _is_secret(raw: Any) -> bool:
+    """A `secure:` value, as a stack file holds it or as the offline tools pass it (JSON text);
+    the Pulumi CLI would pass it decrypted, which nothing offline can do."""
+    if isinstance(raw, str) and raw.startswith("{"):
+        with contextlib.suppress(ValueError):
+            raw = json.loads(raw)
+    return isinstance(raw, Mapping) and set(raw) == {"secure"}
 
 
 def dials_of(cls: type) -> dict[str, Dial]:

@@ -11,7 +11,13 @@ from collections.abc import Sequence
 
 import pulumi
 
-__all__ = ["ArtifactError", "ConfigError", "PlatformError", "StackMismatchError"]
+__all__ = [
+    "ArtifactError",
+    "ConfigError",
+    "PlatformError",
+    "StackFileError",
+    "StackMismatchError",
+]
 
 
 class PlatformError(pulumi.RunError):
@@ -26,6 +32,12 @@ class ConfigError(PlatformError):
         self.problems = list(problems)
         lines = "\n".join(f"  - {problem}" for problem in problems)
         super().__init__(f"invalid configuration for {subject}:\n{lines}")
+
+
+class StackFileError(PlatformError, ValueError):
+    """A YAML file (stack, project, organisation, cost file) cannot be read as the Pulumi CLI
+    reads it: the message names the file and the line. A ``ValueError`` too, for callers that
+    treat any unreadable value alike."""
 
 
 class StackMismatchError(PlatformError):

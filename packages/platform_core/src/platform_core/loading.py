@@ -10,16 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from platform_core.config import DIALS, BillingMode, DatabaseEngine, EnvironmentConfig
 from platform_core.dials import CONFIG_NAMESPACE, PROFILES, read_dials
 from platform_core.environments import PROFILE_KEY
 from platform_core.errors import ConfigError, StackMismatchError
 from platform_core.naming import ResourceNames
-
-if TYPE_CHECKING:
-    from platform_core.organisation import Organisation
+from platform_core.organisation import Organisation, find_organisation
 
 __all__ = ["build_config", "check_stack_name", "config_keys", "load_config", "settings_of"]
 
@@ -53,17 +51,26 @@ def _profile(environment: str, raw: Mapping[str, Any], problems: list[str]) -> s
     return PROFILES[0]
 
 
-def _capacity_problems(values: Mapping[str, Any], raw: Mapping[str, Any]) -> list[str]:
+def _capacity_problems(
+    values: Mapping[str, Any], raw: Mapping[str, Any], profile: str
+) -> list[str]:
     """Settings that are each valid but do not fit together."""
     min_dial, max_dial = DIALS["dynamodb_min_capacity"], DIALS["dynamodb_max_capacity"]
     cap_dial, billing = DIALS["dynamodb_on_demand_max_units"], DIALS["dynamodb_billing_mode"]
     problems = []
     provisioned = values.get("dynamodb_billing_mode") is BillingMode.PROVISIONED
-    if provisioned and values.get("dynamodb_on_demand_max_units") is not None:
+    cap = values.get("dynamodb_on_demand_max_units")
+    only_on_demand = (
+        f"only applies with {billing.config_key} PAY_PER_REQUEST; PROVISIONED tables are capped "
+        f"by {max_dial.config_key}"
+    )
+    if provisioned and cap is not None and cap_dial.config_key in raw:
+        problems.append(f"{cap_dial.config_key} = {raw[cap_dial.config_key]!r}: {only_on_demand}")
+    elif provisioned and cap is not None:
         problems.append(
-            f"{cap_dial.config_key} = {raw.get(cap_dial.config_key)!r}: only applies with "
-            f"{billing.config_key} PAY_PER_REQUEST; PROVISIONED tables are capped by "
-            f"{max_dial.config_key}"
+            f"{cap_dial.config_key} is not set, so it takes the {profile} default {cap}, which "
+            f"{only_on_demand}: set `{cap_dial.config_key}: none` next to "
+            f"`{billing.config_key}: PROVISIONED`"
         )
     low, high = values.get("dynamodb_min_capacity"), values.get("dynamodb_max_capacity")
     if provisioned and low is not None and high is not None and low > high:
@@ -83,7 +90,7 @@ def build_config(
     profile = _profile(environment, raw, problems)
     values, dial_problems = read_dials(DIALS, raw, profile, other_keys=[_PROFILE_CONFIG_KEY])
     problems += dial_problems
-    problems += _capacity_problems(values, raw)
+    problems += _capacity_problems(values, raw, profile)
     names = None
     if "region" in values and "environment_suffix" in values:
         names = ResourceNames.derive(
@@ -134,9 +141,6 @@ def load_config(environment: str | None = None) -> EnvironmentConfig:
     The environment is the project directory's name (``stacks/<env>``) unless given.
     """
     import pulumi
-
-    # Imported here: `python -m platform_core.organisation` must not find it imported already.
-    from platform_core.organisation import find_organisation
 
     # The project directory (Pulumi.yaml); older CLIs run the program there without saying so.
     project_dir = Path(pulumi.get_root_directory() or Path.cwd())

@@ -18,6 +18,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "PULL_REQUEST_SUFFIX_PREFIX",
+    "S3_BUCKET",
+    "S3_RESERVED_PREFIXES",
+    "S3_RESERVED_SUFFIXES",
     "NameRule",
     "ResourceNames",
     "Service",
@@ -47,11 +50,21 @@ class NameRule:
     allowed: str
 
 
+#: What S3 reserves at the start and the end of a bucket name (AWS's "General purpose bucket
+#: naming rules"): IDNA names, its own buckets, and the aliases of access points and other
+#: bucket kinds.
+S3_RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
+S3_RESERVED_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
+_S3_RESERVED = "(?!{})(?!.*(?:{})$)".format(
+    "|".join(map(re.escape, S3_RESERVED_PREFIXES)), "|".join(map(re.escape, S3_RESERVED_SUFFIXES))
+)
 S3_BUCKET = NameRule(
     "S3 bucket",
     63,
-    re.compile(r"^(?!xn--)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$"),
-    "3-63 lowercase letters, digits, '.' and '-', starting and ending with a letter or digit",
+    re.compile(rf"^{_S3_RESERVED}(?!.*\.\.)[a-z0-9][a-z0-9.-]{{1,61}}[a-z0-9]$"),
+    "3-63 lowercase letters, digits, '.' and '-', starting and ending with a letter or digit, "
+    f"not starting with {', '.join(S3_RESERVED_PREFIXES)} nor ending with "
+    f"{', '.join(S3_RESERVED_SUFFIXES)} (S3 reserves them)",
 )
 LAMBDA_FUNCTION = NameRule(
     "Lambda function", 64, re.compile(r"^[A-Za-z0-9_-]{1,64}$"), "letters, digits, '-' and '_'"

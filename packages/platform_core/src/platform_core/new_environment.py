@@ -19,7 +19,7 @@ import ipaddress
 import re
 import shutil
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,12 +29,16 @@ from platform_core.environments import PROFILE_KEY, REPO_ROOT, discover_environm
 from platform_core.errors import ConfigError
 from platform_core.loading import build_config, settings_of
 from platform_core.organisation import find_organisation
+from platform_core.parsers import TagValue
 from platform_core.schema import SCHEMA_PATH, modeline
 from platform_core.stack_files import read_stack_config
 
 __all__ = ["NewEnvironment", "create_environment", "main"]
 
 _NAME = re.compile(r"[a-z][a-z0-9]{0,11}")
+#: An environment's pipeline and its scheduled drift check, in .github/workflows/.
+_WORKFLOW_NAMES = ("{}.yml", "drift-{}.yml")
+_WORKFLOWS = Path(".github") / "workflows"
 
 
 @dataclass(frozen=True)
@@ -47,18 +51,55 @@ class NewEnvironment:
     vpc_cidr: ipaddress.IPv4Network | None = None
 
 
-def _free_vpc_cidr(root: Path, environments: Sequence[str]) -> ipaddress.IPv4Network:
-    """The first `10.N.0.0/16` no environment uses, so the VPCs can be peered."""
+def _used_vpc_cidrs(root: Path, environments: Sequence[str]) -> dict[str, ipaddress.IPv4Network]:
+    """Each environment's VPC range (its own setting, or its defaults')."""
     organisation = find_organisation(root)
-    used = set()
+    used = {}
     for environment in environments:
         raw = settings_of(read_stack_config(root / "stacks" / environment, environment))
-        used.add(build_config(environment, raw, organisation).vpc_cidr)
+        used[environment] = build_config(environment, raw, organisation).vpc_cidr
+    return used
+
+
+def _free_vpc_cidr(used: Mapping[str, ipaddress.IPv4Network]) -> ipaddress.IPv4Network:
+    """The first `10.N.0.0/16` no environment uses, so the VPCs can be peered."""
     for second in range(256):
         candidate = ipaddress.IPv4Network(f"10.{second}.0.0/16")
-        if not any(candidate.overlaps(network) for network in used):
+        if not any(candidate.overlaps(network) for network in used.values()):
             return candidate
     raise ConfigError("the new environment", ["no free 10.N.0.0/16: give --vpc-cidr"])
+
+
+def _name_problems(name: str, root: Path, environments: Sequence[str]) -> list[str]:
+    """Why ``name`` cannot be a new environment: each file it would write must be new, and it
+    must not read as one of the repository's own directories or projects."""
+    if not _NAME.fullmatch(name):
+        return [
+            f"name {name!r}: must be 1-12 lowercase letters or digits, starting with a letter "
+            "(it starts every resource name)"
+        ]
+    problems = []
+    if name in environments or (root / "stacks" / name).exists():
+        problems.append(f"name {name!r}: stacks/{name} exists already")
+    if (root / name).exists():
+        problems.append(
+            f"name {name!r}: the repository has a {name}/ of its own (a stacks/{name} next to it "
+            "would be mistaken for it)"
+        )
+    taken = [
+        path.relative_to(root).as_posix()
+        for path in (
+            root / "bootstrap" / f"Pulumi.{name}.yaml",
+            *(root / _WORKFLOWS / pattern.format(name) for pattern in _WORKFLOW_NAMES),
+        )
+        if path.exists()
+    ]
+    if taken:
+        problems.append(
+            f"name {name!r}: {', '.join(taken)} exists already and would be overwritten; "
+            "choose another name"
+        )
+    return problems
 
 
 def _stack_file(new: NewEnvironment, like_config: dict[str, object], cidr: str, first: str) -> str:
@@ -87,20 +128,32 @@ def create_environment(new: NewEnvironment, root: Path = REPO_ROOT) -> list[Path
     """Write the new environment's files; return them. Nothing is written on an error."""
     stacks = root / "stacks"
     environments = discover_environments(stacks)
-    problems = []
-    if not _NAME.fullmatch(new.name):
-        problems.append(
-            f"name {new.name!r}: must be 1-12 lowercase letters or digits, starting with a "
-            "letter (it starts every resource name)"
-        )
-    if new.name in environments or (stacks / new.name).exists():
-        problems.append(f"name {new.name!r}: stacks/{new.name} exists already")
+    problems = _name_problems(new.name, root, environments)
     if new.like not in environments:
         problems.append(f"--like {new.like!r}: must be one of {', '.join(environments)}")
+    if new.cost_center is not None:
+        try:
+            TagValue()(new.cost_center)
+        except ValueError as error:
+            problems.append(
+                f"--cost-center {new.cost_center!r}: {error} (leave it out to copy the "
+                "copied environment's)"
+            )
+    used = _used_vpc_cidrs(root, environments)
+    taken = {
+        env: cidr for env, cidr in used.items() if new.vpc_cidr and cidr.overlaps(new.vpc_cidr)
+    }
+    if taken:
+        problems.append(
+            f"--vpc-cidr {new.vpc_cidr}: overlaps "
+            + ", ".join(f"{env}'s {cidr}" for env, cidr in taken.items())
+            + "; each environment needs a range of its own (so they can be peered), e.g. "
+            f"{_free_vpc_cidr(used)}"
+        )
     if problems:
         raise ConfigError("the new environment", problems)
     like_config = read_stack_config(stacks / new.like, new.like)
-    cidr = new.vpc_cidr or _free_vpc_cidr(root, environments)
+    cidr = new.vpc_cidr or _free_vpc_cidr(used)
     organisation = find_organisation(root)
     target = stacks / new.name
     # Validate the new stack file before anything is written.
@@ -124,8 +177,8 @@ def create_environment(new: NewEnvironment, root: Path = REPO_ROOT) -> list[Path
         written.append(root / "bootstrap" / f"Pulumi.{new.name}.yaml")
         written[-1].write_text(text)
     # Its pipeline, and its scheduled drift check.
-    for pattern in ("{}.yml", "drift-{}.yml"):
-        workflow = root / ".github" / "workflows" / pattern.format(new.like)
+    for pattern in _WORKFLOW_NAMES:
+        workflow = root / _WORKFLOWS / pattern.format(new.like)
         if workflow.is_file():
             written.append(workflow.with_name(pattern.format(new.name)))
             written[-1].write_text(_replace_word(workflow.read_text(), new.like, new.name))

@@ -17,10 +17,14 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Final, Generic, Protocol, TypeVar
 
+import pulumi_aws
+
 from platform_core.patterns import alternatives, integer_range, padded
 
 __all__ = [
     "LOG_RETENTION_DAYS",
+    "PRIVATE_RANGES",
+    "REGIONS",
     "AccountId",
     "AccountIds",
     "Boolean",
@@ -205,46 +209,66 @@ def _dotted(value: int) -> str:
     return r"\.".join(str(value >> shift & 0xFF) for shift in (24, 16, 8, 0))
 
 
-def _network_pattern(shortest: int, longest: int) -> str:
-    """IPv4 networks with no host bits set and a prefix of ``shortest``-``longest`` bits, the
-    prefix written as a length, a netmask or a hostmask: what ``IPv4Network(text)`` accepts."""
+#: The private address ranges of RFC 1918: a VPC in a public range would shadow real hosts.
+PRIVATE_RANGES: Final = tuple(
+    ipaddress.IPv4Network(block) for block in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
+)
+
+
+def _octet_values(values: list[int]) -> str:
+    """A regex of exactly ``values`` (decimal, no leading zeros)."""
+    if values == list(range(256)):
+        return f"(?:{_OCTET})"
+    return "(?:" + "|".join(map(str, values)) + ")" if len(values) > 1 else str(values[0])
+
+
+def _network_pattern(shortest: int, longest: int, within: tuple[ipaddress.IPv4Network, ...]) -> str:
+    """IPv4 networks inside one of ``within``, with no host bits set and a prefix of
+    ``shortest``-``longest`` bits (no shorter than the block's), the prefix written as a length,
+    a netmask or a hostmask: what ``IPv4Network(text)`` accepts."""
     branches = []
     for prefix in range(shortest, longest + 1):
-        octets = []
-        for index in range(4):
-            network_bits = min(max(prefix - 8 * index, 0), 8)
-            if network_bits == 8:
-                octets.append(f"(?:{_OCTET})")
-            elif network_bits == 0:
-                octets.append("0")
-            else:
-                values = range(0, 256, 2 ** (8 - network_bits))
-                octets.append("(?:" + "|".join(map(str, values)) + ")")
         netmask = (0xFFFFFFFF << (32 - prefix)) & 0xFFFFFFFF
         masks = [f"0*{prefix}", _dotted(netmask)]
         if 0 < prefix < 32:  # all zeros and all ones read as netmasks, never as hostmasks
             masks.append(_dotted(netmask ^ 0xFFFFFFFF))
-        branches.append(r"\.".join(octets) + "/(?:" + "|".join(masks) + ")")
-        if prefix == 32:  # an address alone is a /32 network
-            branches.append(r"\.".join(octets))
+        for block in within:
+            if prefix < block.prefixlen:
+                continue
+            octets = []
+            for index in range(4):
+                network_bits = min(max(prefix - 8 * index, 0), 8)
+                fixed_bits = min(max(block.prefixlen - 8 * index, 0), 8)
+                fixed = block.network_address.packed[index] >> (8 - fixed_bits)
+                values = [
+                    value
+                    for value in range(0, 256, 2 ** (8 - network_bits))
+                    if value >> (8 - fixed_bits) == fixed
+                ]
+                octets.append(_octet_values(values))
+            branches.append(r"\.".join(octets) + "/(?:" + "|".join(masks) + ")")
+            if prefix == 32:  # an address alone is a /32 network
+                branches.append(r"\.".join(octets))
     return "|".join(branches)
 
 
 @dataclass(frozen=True)
 class Ipv4Network:
-    """An IPv4 network in CIDR notation, its prefix length within ``shortest``-``longest``."""
+    """A private (RFC 1918) IPv4 network in CIDR notation, its prefix length within
+    ``shortest``-``longest``."""
 
     shortest: int = 16
     longest: int = 24
 
     @property
     def allowed(self) -> str:
-        return f"IPv4 CIDR, /{self.shortest}-/{self.longest}"
+        return f"private IPv4 CIDR (10/8, 172.16/12, 192.168/16), /{self.shortest}-/{self.longest}"
 
     def __call__(self, raw: Any) -> ipaddress.IPv4Network:
+        ranges = ", ".join(map(str, PRIVATE_RANGES))
         must = (
-            f"must be an IPv4 network in CIDR notation with a prefix from /{self.shortest} to "
-            f"/{self.longest}, e.g. 10.0.0.0/{self.shortest}"
+            f"must be a private IPv4 network ({ranges}) in CIDR notation with a prefix from "
+            f"/{self.shortest} to /{self.longest}, e.g. 10.0.0.0/{self.shortest}"
         )
         try:
             network = ipaddress.IPv4Network(_text(raw), strict=True)
@@ -252,10 +276,13 @@ class Ipv4Network:
             raise ValueError(must) from None
         if not self.shortest <= network.prefixlen <= self.longest:
             raise ValueError(must)
+        if not any(network.subnet_of(block) for block in PRIVATE_RANGES):
+            raise ValueError(f"{must}; {network} is a public range")
         return network
 
     def schema(self) -> dict[str, Any]:
-        return {"type": "string", "pattern": padded(_network_pattern(self.shortest, self.longest))}
+        pattern = _network_pattern(self.shortest, self.longest, PRIVATE_RANGES)
+        return {"type": "string", "pattern": padded(pattern)}
 
 
 @dataclass(frozen=True)
@@ -279,25 +306,42 @@ class AccountIds:
             if not isinstance(items, list):
                 raise ValueError(must)
         ids = tuple(_text(item) for item in items if _text(item))
+        if not ids:
+            raise ValueError(
+                "must be a list of at least one account id: an empty list would let the "
+                "environment deploy to any account; remove the key to leave the check off"
+            )
+        if any(re.fullmatch(r"[0-9]{9,11}", account) for account in ids):
+            # YAML reads an unquoted 012345678901 as a number, dropping its leading zero(s).
+            raise ValueError(
+                f'{must}; quote each id in the stack file, e.g. ["012345678901"]: unquoted, an '
+                "id with a leading zero is read as a number and loses it"
+            )
         if not all(re.fullmatch(r"[0-9]{12}", account) for account in ids):
             raise ValueError(must)
         return ids
 
     def schema(self) -> dict[str, Any]:
         number = {"type": "integer", "minimum": 10**11, "maximum": 10**12 - 1}
+        account = {"anyOf": [{"type": "string", "pattern": padded("[0-9]{12}")}, number]}
         item = {"anyOf": [{"type": "string", "pattern": padded("(?:[0-9]{12})?")}, number]}
-        # JSON text of a list, as the CLI passes one (escapes within its strings not modelled).
+        # JSON text of a list, as the CLI passes one (escapes within its strings not modelled);
+        # blank items are dropped, but one id at least must remain.
         json_item = r'"[ ]*(?:[0-9]{12})?[ ]*"|[1-9][0-9]{11}'
+        json_id = r'"[ ]*[0-9]{12}[ ]*"|[1-9][0-9]{11}'
         space = r"[ \t\n\r]*"
-        items = rf"(?:{json_item})(?:{space},{space}(?:{json_item}))*"
-        json_list = rf"\[{space}(?:{items})?{space}\]"
-        comma_separated = r"(?:[0-9]{12})?\s*(?:,\s*(?:[0-9]{12})?\s*)*"
+        items = (
+            rf"(?:(?:{json_item}){space},{space})*(?:{json_id})"
+            rf"(?:{space},{space}(?:{json_item}))*"
+        )
+        json_list = rf"\[{space}{items}{space}\]"
+        blank_or_id = r"(?:[0-9]{12})?\s*"
+        comma_separated = rf"(?:{blank_or_id},\s*)*[0-9]{{12}}\s*(?:,\s*{blank_or_id})*"
         return {
             "anyOf": [
-                {"type": "array", "items": item},
+                {"type": "array", "items": item, "contains": account},
                 {"type": "string", "pattern": padded(f"{json_list}|{comma_separated}")},
                 number,
-                {"type": "null"},
             ]
         }
 
@@ -365,25 +409,40 @@ class TagValue:
         }
 
 
-_REGION = r"[a-z]{2}(?:-gov|-iso[a-z]*)?-[a-z]+-[0-9]"
+# The standard partition's regions (AWS's own rule, botocore's partitions.json): the one whose
+# ARNs start `arn:aws:`, as the platform writes them. China, GovCloud, the ISO and the
+# sovereign partitions have ARNs, endpoints and prices of their own.
+_STANDARD_PARTITION = re.compile(r"(?:us|eu|ap|sa|ca|me|af|il|mx)-\w+-\d+")
+#: The regions a setting may name: those of pulumi-aws's Region enum in the standard partition.
+REGIONS: Final = tuple(
+    sorted(region.value for region in pulumi_aws.Region if _STANDARD_PARTITION.fullmatch(region))
+)
 
 
 @dataclass(frozen=True)
 class Region:
-    """An AWS region code such as ``us-east-1``."""
+    """An AWS region of the standard partition, such as ``us-east-1``."""
 
     @property
     def allowed(self) -> str:
-        return "an AWS region code"
+        return "an AWS region (standard partition)"
 
     def __call__(self, raw: Any) -> str:
         text = _text(raw)
-        if not re.fullmatch(_REGION, text):
-            raise ValueError("must be an AWS region code such as 'us-east-1'")
+        if text not in REGIONS:
+            raise ValueError(
+                "must be an AWS region of the standard partition (ARNs `arn:aws:`), one of "
+                f"{', '.join(REGIONS)}"
+            )
         return text
 
     def schema(self) -> dict[str, Any]:
-        return {"type": "string", "pattern": padded(_REGION)}
+        return {
+            "anyOf": [
+                {"enum": list(REGIONS)},
+                {"type": "string", "pattern": padded(alternatives(list(REGIONS)))},
+            ]
+        }
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import difflib
 import json
 import os
 import re
@@ -30,12 +29,17 @@ from enum import Enum
 from pathlib import Path
 from typing import Any, Final
 
-import yaml
-
 from platform_core.config import DIALS
-from platform_core.dials import CONFIG_NAMESPACE, PROFILES, REQUIRED, Dial, HalfOfProduction
+from platform_core.dials import (
+    CONFIG_NAMESPACE,
+    PROFILES,
+    REQUIRED,
+    Dial,
+    HalfOfProduction,
+    closest_key,
+)
 from platform_core.environments import PROFILE_KEY, REPO_ROOT, STACKS_DIR
-from platform_core.errors import ConfigError, PlatformError
+from platform_core.errors import ConfigError, PlatformError, StackFileError
 from platform_core.loading import build_config, settings_of
 from platform_core.parsers import Parser
 from platform_core.patterns import alternatives, padded
@@ -372,10 +376,8 @@ def _extra_keys(error: Any) -> list[str]:
 
 def _hint(key: str) -> str:
     """The setting a key in the wrong namespace (or none) probably meant."""
-    known = {dial.key: dial.config_key for dial in DIALS.values()}
-    known[PROFILE_KEY] = _PROFILE_CONFIG_KEY
-    close = difflib.get_close_matches(key.rsplit(":", 1)[-1], list(known), n=1, cutoff=0.8)
-    return f"; did you mean '{known[close[0]]}'?" if close else ""
+    close = closest_key(key, [*(dial.config_key for dial in DIALS.values()), _PROFILE_CONFIG_KEY])
+    return f"; did you mean '{close}'?" if close else ""
 
 
 def _program_problems(path: Path, environment: str, config: Mapping[str, Any]) -> list[str]:
@@ -398,8 +400,12 @@ def check_file(path: Path) -> FileCheck:
     environment = path.resolve().parent.name
     try:
         document = read_yaml(path)
-    except (OSError, ValueError, yaml.YAMLError) as error:
-        return FileCheck(path, environment, (), (), unreadable=str(error))
+    except OSError as error:
+        return FileCheck(path, environment, (), (), unreadable=error.strerror or str(error))
+    except StackFileError as error:
+        # The report names the file first; the message's own copy of the path is left out.
+        reason = str(error).removeprefix(str(path)).removeprefix(":").removeprefix(",").strip()
+        return FileCheck(path, environment, (), (), unreadable=reason)
     config = document.get("config")
     if isinstance(config, dict):
         # Keys are text to Pulumi (`1:` is the key "1"), and to the schema.
@@ -415,6 +421,26 @@ def check_file(path: Path) -> FileCheck:
 
 def _stack_files(stacks_dir: Path = STACKS_DIR) -> list[Path]:
     return sorted(stacks_dir.glob("*/Pulumi.*.yaml"))
+
+
+def _not_a_stack_file(path: Path) -> str | None:
+    """Why ``path`` cannot be checked as an environment's stack file (None when it can)."""
+    if path.is_dir():
+        found = sorted(path.glob("Pulumi.*.yaml"))
+        example = f", e.g. {found[0]}" if found else ""
+        return f"{path} is a directory: give its stack file{example}"
+    if not path.is_file():
+        return f"no such file: {path}"
+    directory = path.resolve().parent.name
+    stack = path.name.removeprefix("Pulumi.").removesuffix(".yaml")
+    named = stack == directory or stack.startswith(f"{directory}-")
+    if path.name.startswith("Pulumi.") and named:
+        return None
+    return (
+        f"{path} is not an environment's stack file: those are stacks/<env>/Pulumi.<env>.yaml "
+        "(or Pulumi.<env>-<suffix>.yaml for a copy), the environment being the directory's name"
+        + (" (bootstrap/ holds the bootstrap's stack files)" if directory == "bootstrap" else "")
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -446,9 +472,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.write(schema_text())
         return 0
     files = args.files or _stack_files()
-    missing = [str(path) for path in files if not path.is_file()]
-    if missing:
-        parser.error(f"no such file: {', '.join(missing)}")
+    problems = [_not_a_stack_file(path) for path in files]
+    if any(problems):
+        parser.error("; ".join(problem for problem in problems if problem))
     checks = [check_file(path) for path in files]
     for result in checks:
         print(result.report())

@@ -19,11 +19,37 @@ from typing import Any
 
 import yaml
 
+from platform_core.errors import StackFileError
+
 __all__ = ["engine_config", "read_project", "read_stack_config", "read_yaml"]
 
 
 class _PulumiYamlLoader(yaml.SafeLoader):
-    """PyYAML's safe loader resolving plain scalars as Go's yaml.v3 (the Pulumi CLI's) does."""
+    """PyYAML's safe loader resolving plain scalars as Go's yaml.v3 (the Pulumi CLI's) does,
+    and refusing a key a mapping holds twice, as yaml.v3 does (PyYAML keeps the last one)."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.duplicates: list[tuple[int, str]] = []
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        # yaml.v3 compares the keys as written (kind and text), in every mapping.
+        seen: dict[str, int] = {}
+        for key_node, _value in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                continue
+            line = key_node.start_mark.line + 1
+            if key_node.value in seen:
+                self.duplicates.append(
+                    (
+                        line,
+                        f"line {line}: mapping key {json.dumps(key_node.value)} already defined "
+                        f"at line {seen[key_node.value]}",
+                    )
+                )
+            else:
+                seen[key_node.value] = line
+        return super().construct_mapping(node, deep=deep)
 
 
 _PulumiYamlLoader.yaml_implicit_resolvers = {}
@@ -79,13 +105,47 @@ def _construct_go_number(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int 
 _PulumiYamlLoader.add_constructor(_GO_NUMBER_TAG, _construct_go_number)
 
 
+def _yaml_error(path: Path, error: yaml.YAMLError) -> StackFileError:
+    """``error`` as one line naming the file and where in it (not PyYAML's "<unicode string>")."""
+    if not isinstance(error, yaml.MarkedYAMLError) or error.problem_mark is None:
+        return StackFileError(f"{path}: not valid YAML: {error}")
+    mark = error.problem_mark
+    context = ""
+    if error.context and error.context_mark is not None:
+        start = error.context_mark
+        context = f" ({error.context} started at line {start.line + 1}, column {start.column + 1})"
+    return StackFileError(
+        f"{path}, line {mark.line + 1}, column {mark.column + 1}: not valid YAML: "
+        f"{error.problem}{context}"
+    )
+
+
 def read_yaml(path: Path) -> dict[str, Any]:
-    """A YAML mapping file, parsed as the Pulumi CLI parses it."""
-    document = yaml.load(path.read_text(), Loader=_PulumiYamlLoader)
+    """A YAML mapping file, parsed as the Pulumi CLI parses it; `StackFileError` names the file
+    and the line of what the CLI would refuse (bad YAML, a key defined twice, not UTF-8)."""
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise StackFileError(
+            f"{path}, line {line}: not UTF-8 text (byte 0x{data[error.start]:02x}); save the file "
+            "as UTF-8"
+        ) from None
+    loader = _PulumiYamlLoader(text)
+    try:
+        document = loader.get_single_data()
+    except yaml.YAMLError as error:
+        raise _yaml_error(path, error) from None
+    finally:
+        loader.dispose()
+    if loader.duplicates:
+        # As the Pulumi CLI refuses the file: yaml.v3 reports every key defined twice.
+        raise StackFileError(f"{path}: " + "; ".join(text for _, text in sorted(loader.duplicates)))
     if document is None:
         return {}
     if not isinstance(document, dict):
-        raise ValueError(f"{path}: expected a YAML mapping at the top level")
+        raise StackFileError(f"{path}: expected a YAML mapping at the top level")
     return document
 
 
@@ -98,7 +158,7 @@ def read_stack_config(stack_dir: Path, stack: str) -> dict[str, Any]:
     """The ``config:`` block of ``Pulumi.<stack>.yaml`` (empty when the file has none)."""
     config = read_yaml(stack_dir / f"Pulumi.{stack}.yaml").get("config") or {}
     if not isinstance(config, dict):
-        raise ValueError(f"{stack_dir / f'Pulumi.{stack}.yaml'}: `config` must be a mapping")
+        raise StackFileError(f"{stack_dir / f'Pulumi.{stack}.yaml'}: `config` must be a mapping")
     return config
 
 

@@ -54,7 +54,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--format", choices=("text", "markdown"), default="text",
                         help="text (default), or the Markdown of docs/costs.md")  # fmt: skip
     args = parser.parse_args(argv)
-    known = discover_environments(STACKS_DIR)
+    try:
+        known = discover_environments(STACKS_DIR)
+    except PlatformError as error:  # a stack file that is not YAML
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     unknown = [env for env in args.environment if env not in known]
     if unknown:
         parser.error(f"no such environment: {', '.join(unknown)} (there are {', '.join(known)})")

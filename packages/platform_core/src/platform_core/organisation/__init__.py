@@ -3,29 +3,26 @@
 S3 bucket names are global across all AWS accounts, so the state buckets and each environment's
 ingest and archive buckets start with the prefix in ``organisation.yaml`` at the repository's
 root. Pulumi reads a project's backend URL before any program runs, so the three
-``stacks/<env>/Pulumi.yaml`` files must spell their state bucket literally: this module's command
-writes the prefix and those URLs together, and ``--check`` (run by the tests) fails when they
-disagree.
+``stacks/<env>/Pulumi.yaml`` files must spell their state bucket literally: the command
+(:mod:`platform_core.organisation.cli`) writes the prefix and those URLs together, and
+``--check`` (run by the tests) fails when they disagree.
 
+    python -m platform_core.organisation          # print the prefix; exit 1 when a URL disagrees
     python -m platform_core.organisation acme     # set the prefix to `acme` everywhere
     python -m platform_core.organisation --check  # exit 1 when a backend URL disagrees
 """
 
 from __future__ import annotations
 
-import argparse
 import re
-import sys
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 from urllib.parse import parse_qs, urlsplit
 
-import yaml
-
-from platform_core.environments import REPO_ROOT, STACKS_DIR, discover_environments
+from platform_core.environments import STACKS_DIR, discover_environments
 from platform_core.errors import ConfigError
+from platform_core.naming import S3_RESERVED_PREFIXES
 from platform_core.stack_files import read_project, read_yaml
 
 __all__ = [
@@ -34,7 +31,7 @@ __all__ = [
     "Organisation",
     "backend_problems",
     "find_organisation",
-    "main",
+    "parse_prefix",
     "read_organisation",
 ]
 
@@ -42,7 +39,6 @@ ORGANISATION_FILE: Final = "organisation.yaml"
 #: Where the state buckets live (Pulumi's S3 backend needs the region in the URL).
 STATE_REGION: Final = "us-east-1"
 _PREFIX = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,22}[a-z0-9])?")
-_BACKEND_LINE = re.compile(r"^(\s*url:\s*)s3://[^\s#]+", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -73,6 +69,17 @@ def parse_prefix(raw: object, source: str) -> Organisation:
             [
                 f"prefix = {text!r}: must be 1-24 lowercase letters, digits or '-', starting and "
                 "ending with a letter or digit (it starts every S3 bucket name)"
+            ],
+        )
+    # Bucket names are `<prefix>-…`: S3 refuses some beginnings. (The reserved endings cannot
+    # occur: every name goes on after the prefix.)
+    reserved = [start for start in S3_RESERVED_PREFIXES if f"{text}-".startswith(start)]
+    if reserved:
+        raise ConfigError(
+            source,
+            [
+                f"prefix = {text!r}: S3 bucket names must not start with {reserved[0]!r} (S3 "
+                f"reserves {', '.join(S3_RESERVED_PREFIXES)}); choose another prefix"
             ],
         )
     return Organisation(text)
@@ -115,55 +122,3 @@ def backend_problems(organisation: Organisation, stacks_dir: Path = STACKS_DIR) 
                 f"{expected!r} (the state bucket of prefix {organisation.prefix!r})"
             )
     return problems
-
-
-def _write(organisation: Organisation, root: Path) -> list[Path]:
-    (root / ORGANISATION_FILE).write_text(
-        "# Your organisation's prefix: every globally unique AWS name starts with it (the state\n"
-        "# buckets, and each environment's ingest and archive buckets). Change it with\n"
-        "# `python -m platform_core.organisation <prefix>`, which also rewrites the backend URLs\n"
-        "# of stacks/*/Pulumi.yaml.\n" + yaml.safe_dump({"prefix": organisation.prefix})
-    )
-    changed = [root / ORGANISATION_FILE]
-    stacks_dir = root / "stacks"
-    for environment in discover_environments(stacks_dir):
-        path = stacks_dir / environment / "Pulumi.yaml"
-        text = path.read_text()
-        region = (parse_qs(urlsplit(str(read_project(path.parent)["backend"]["url"])).query)
-                  .get("region") or [STATE_REGION])[0]  # fmt: skip
-        url = organisation.backend_url(environment, region)
-        updated, count = _BACKEND_LINE.subn(rf"\g<1>{url}", text, count=1)
-        if count != 1:
-            raise ConfigError(f"stacks/{environment}/Pulumi.yaml", ["no `backend: url: s3://…`"])
-        if updated != text:
-            path.write_text(updated)
-            changed.append(path)
-    return changed
-
-
-def main(argv: Sequence[str] | None = None, root: Path = REPO_ROOT) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m platform_core.organisation",
-        description="Set the organisation prefix of every globally unique name (S3 buckets), "
-        "in organisation.yaml and in the backend URL of each stacks/<env>/Pulumi.yaml.",
-    )
-    parser.add_argument("prefix", nargs="?", help="your prefix, e.g. acme (lowercase, digits, -)")
-    parser.add_argument(
-        "--check", action="store_true", help="only check that the backend URLs agree; exit 1 if not"
-    )
-    args = parser.parse_args(argv)
-    try:
-        if args.prefix is not None and not args.check:
-            for path in _write(parse_prefix(args.prefix, "the command line"), root):
-                print(f"wrote {path.relative_to(root)}")
-        problems = backend_problems(find_organisation(root), root / "stacks")
-    except ConfigError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    for problem in problems:
-        print(f"error: {problem}", file=sys.stderr)
-    return 1 if problems else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
