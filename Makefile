@@ -1,5 +1,5 @@
 # The two commands of README.md. Both install what they need first (scripts/install.sh).
-.PHONY: demo bench-local test install lint typecheck unit clean
+.PHONY: demo bench-local test install lint typecheck unit mutation clean
 
 install:
 	@./scripts/install.sh
@@ -30,6 +30,22 @@ typecheck:
 
 unit:
 	.venv/bin/pytest -n 2
+
+# Mutation testing of the processor's core modules with mutmut 3 (not part of `make test`): how
+# many deliberately broken variants of bars.py, records.py and decode.py the processor's unit tests
+# catch (fail, or run past their time limit, as mutmut counts them), per module. Runs in build/mutation (see services/processor/pyproject.toml); afterwards
+# `cd build/mutation && ../../.venv/bin/mutmut show <name>` prints one surviving mutant.
+MUTATION_DIR := build/mutation
+mutation: install
+	rm -rf $(MUTATION_DIR) && mkdir -p $(MUTATION_DIR)
+	ln -s ../../services/processor/src ../../tests ../../services/processor/pyproject.toml $(MUTATION_DIR)/
+	cd $(MUTATION_DIR) && ../../.venv/bin/mutmut run >mutmut-run.log 2>&1 || { tail -c 2000 mutmut-run.log; exit 1; }
+	@cd $(MUTATION_DIR) && ../../.venv/bin/mutmut results --all true | awk '\
+		{ split($$1, name, "."); module = name[2]; status = $$2 ($$3 ? " " $$3 : ""); \
+		  total[module]++; if (status == "killed" || status == "timeout") killed[module]++; \
+		  else if (status != "") survivors = survivors "\n  " $$0 } \
+		END { for (m in total) printf "%-8s %4d/%-4d killed (%.1f%%)\n", m, killed[m], total[m], 100 * killed[m] / total[m]; \
+		      if (survivors != "") print "not killed:" survivors }'
 
 clean:
 	rm -rf .venv .tools build .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -10,13 +10,14 @@ import zlib
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from benchmarks.market_data import MarketData, write_trades
 from processor import jsonl
-from processor.decode import Chunk
+from processor.decode import Chunk, Rejection, record_into, usable_trade_id
 from processor.direct import decode_records
 from processor.errors import MalformedObjectError, ObjectTooLargeError
 from processor.formats import FORMATS, detect, open_content
@@ -422,3 +423,52 @@ def test_undecodable_array_elements_past_the_budget_reject_the_object():
     data = ("[" + ",".join([nested] * 10) + "]").encode()
     with pytest.raises(MalformedObjectError, match="nest too deep"):
         decoded(data, "k.json", Limits(max_undecodable_bytes=1000))
+
+
+class _FailingRecord(dict):  # type: ignore[type-arg]
+    """A mapping whose every lookup fails: no decoder makes one, but nothing may escape."""
+
+    def get(self, *args: Any) -> Any:
+        raise KeyError("lookup failed")
+
+
+def test_whatever_a_record_raises_becomes_its_rejection_with_the_error_named():
+    chunk = Chunk.empty()
+    record = _FailingRecord(TRADES[0])
+    record_into(7, record, chunk, 32)
+    assert chunk.trades == []
+    assert chunk.rejections == [
+        Rejection(7, None, "record could not be read (KeyError: 'lookup failed')", record)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("trade_id", "reported"),
+    [
+        ("x", "x"),
+        ("x" * 128, "x" * 128),
+        ("", None),
+        ("x" * 129, None),
+        ("a\udc80", None),
+        (7, None),
+    ],
+)
+def test_a_rejection_carries_the_trade_id_only_when_a_response_can(trade_id, reported):
+    chunk = Chunk.empty()
+    record_into(0, {"trade_id": trade_id, "price": "NaN"}, chunk, 32)
+    (rejection,) = chunk.rejections
+    assert rejection.trade_id == reported
+    assert usable_trade_id({"trade_id": trade_id}) == reported
+    assert usable_trade_id([trade_id]) is None
+
+
+def test_a_rejected_line_is_kept_as_received_and_a_rejected_value_as_it_is():
+    line = b'  {"trade_id": "t", "price": "NaN"}  \n'
+    chunk = Chunk.empty()
+    record_into(4, json.loads(line), chunk, 32, line=line)
+    (rejection,) = chunk.rejections
+    assert isinstance(rejection.record, msgspec.Raw)
+    assert bytes(rejection.record) == b'{"trade_id": "t", "price": "NaN"}'
+    value = {"trade_id": "t", "price": "NaN"}
+    record_into(5, value, chunk, 32)
+    assert chunk.rejections[1].record is value

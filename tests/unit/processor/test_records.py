@@ -11,7 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from processor.bars import block_bars
-from processor.records import RecordError, Trade, validate
+from processor.direct import decode_records
+from processor.records import RecordError, Trade, show, validate
 
 GOOD = {
     "trade_id": "t1",
@@ -25,13 +26,31 @@ GOOD = {
 
 
 def verdict(record: Any) -> Trade | str:
-    """The validator's verdict, checked against the bulk path whenever that path applies."""
-    try:
-        slow: Trade | str = validate(record)
-    except RecordError as err:
-        slow = err.reason
+    """The validator's verdict, checked against the bulk path whenever that path applies, and
+    against a direct call's whole decoding of the record with its symbol upper-case and no
+    unknown fields (the bulk path takes only those)."""
+    slow = precise(record)
     check_bulk_path(record, slow)
+    if isinstance(record, dict) and isinstance(record.get("symbol"), str):
+        known = {"trade_id", "symbol", "price", "quantity", "timestamp", "side"}
+        canonical = {k: v for k, v in record.items() if k in known}
+        canonical["symbol"] = record["symbol"].upper()
+        check_direct_call(canonical, precise(canonical))
     return slow
+
+
+def check_direct_call(record: dict[str, Any], slow: Trade | str) -> None:
+    chunks = list(decode_records([record], 0, 32))
+    trades = [t for chunk in chunks for t in chunk.trades]
+    reasons = [r.reason for chunk in chunks for r in chunk.rejections]
+    assert (trades, reasons) == (([slow], []) if isinstance(slow, Trade) else ([], [slow]))
+
+
+def precise(record: Any) -> Trade | str:
+    try:
+        return validate(record)
+    except RecordError as err:
+        return err.reason
 
 
 def check_bulk_path(record: Any, slow: Trade | str) -> None:
@@ -93,6 +112,45 @@ def test_values_at_the_exact_bounds_are_accepted(change, expected):
     assert isinstance(trade, Trade)
     (name,) = change
     assert getattr(trade, name) == expected
+
+
+@pytest.mark.parametrize(
+    ("timestamp", "ms"),
+    [
+        # Nanoseconds and the last millisecond of the range: a float of seconds would round.
+        ("2026-11-22T10:00:00.123456789Z", 1_795_341_600_123),
+        ("2026-11-22T10:00:00.999999Z", 1_795_341_600_999),
+        ("9999-12-31T23:59:59.999999999Z", 253_402_300_799_999),
+        ("9999-12-31T23:59:59.999+00:00", 253_402_300_799_999),
+        ("253402300799999", 253_402_300_799_999),
+        ("000253402300799999", 253_402_300_799_999),
+        (253_402_300_799_999.0, 253_402_300_799_999),
+        (Decimal("253402300799999"), 253_402_300_799_999),
+        (0.0, 0),
+        ("0", 0),
+        (Decimal("0E+3"), 0),
+        (1.0, 1),
+    ],
+)
+def test_timestamps_are_exact_integers_at_any_size(timestamp, ms):
+    trade = verdict(GOOD | {"timestamp": timestamp})
+    assert isinstance(trade, Trade)
+    assert type(trade.timestamp) is int and trade.timestamp == ms
+
+
+def test_the_last_iso_millisecond_is_exact():
+    """Epoch milliseconds worked out by hand: 2026-11-22 is day 20,779 since 1970-01-01."""
+    assert 20_779 * 86_400_000 + 10 * 3_600_000 == 1_795_341_600_000
+    assert verdict(GOOD | {"timestamp": "2026-11-22T10:00:00.123456789Z"}).timestamp == (  # type: ignore[union-attr]
+        1_795_341_600_000 + 123
+    )
+
+
+def test_a_value_within_the_scale_keeps_its_digits():
+    trade = verdict(GOOD | {"price": "187.25", "quantity": "0.10"})
+    assert isinstance(trade, Trade)
+    assert (str(trade.price), str(trade.quantity)) == ("187.25", "0.10")
+    assert str(verdict(GOOD | {"price": 5}).price) == "5"  # type: ignore[union-attr]
 
 
 def test_extra_zeros_are_trimmed_to_the_scale():
@@ -189,6 +247,97 @@ def test_rejection_reasons(change, reason):
     assert reason in result
 
 
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        (
+            {"timestamp": "2026-11-20T14:31:00"},
+            "timestamp: '2026-11-20T14:31:00' has no zone; allowed: ISO-8601 with Z or an "
+            "offset, or epoch milliseconds",
+        ),
+        (
+            {"timestamp": "\uff11\uff12"},
+            "timestamp: '\uff11\uff12' is not ASCII; allowed: epoch milliseconds in ASCII "
+            "digits or ISO-8601 with a zone",
+        ),
+        (
+            {"timestamp": "1" + "0" * 15},
+            "timestamp: '1000000000000000' is out of range; allowed: 1970-01-01 to 9999-12-31 UTC",
+        ),
+        (
+            {"timestamp": "253402300800000"},
+            "timestamp: '253402300800000' is out of range; allowed: 1970-01-01 to 9999-12-31 UTC",
+        ),
+        (
+            {"timestamp": 253_402_300_800_000.0},
+            "timestamp: '253402300800000.0' is out of range; allowed: 1970-01-01 to 9999-12-31 UTC",
+        ),
+        (
+            {"timestamp": -1.0},
+            "timestamp: '-1.0' is out of range; allowed: 1970-01-01 to 9999-12-31 UTC",
+        ),
+        (
+            {"timestamp": 5.5},
+            "timestamp: '5.5' is not epoch milliseconds (an integer) or ISO-8601 with a zone",
+        ),
+        (
+            {"timestamp": [5]},
+            "timestamp: a list is not epoch milliseconds (an integer) or ISO-8601 with a zone",
+        ),
+        (
+            {"trade_id": "a\udc80"},
+            "trade_id: 'a\\udc80' is not valid Unicode (a lone surrogate or a byte that is not "
+            "UTF-8)",
+        ),
+        (
+            {"symbol": "1ABC"},
+            "symbol: '1ABC' is invalid; allowed: 1-16 characters of A-Z a-z 0-9 . - starting "
+            "with a letter",
+        ),
+        (
+            {"price": "1.000000001"},
+            "price: '1.000000001' is out of range; allowed: below 1e10 with at most 8 decimal "
+            "places",
+        ),
+    ],
+)
+def test_whole_reasons_word_for_word(change, reason):
+    assert verdict(GOOD | change) == reason
+
+
+@pytest.mark.parametrize(
+    ("record", "reason"),
+    [
+        ([1, 2], "record: a list is not an object; allowed: a JSON object per trade"),
+        ("text", "record: 'text' is not an object; allowed: a JSON object per trade"),
+        (None, "record: None is not an object; allowed: a JSON object per trade"),
+    ],
+)
+def test_a_record_that_is_not_an_object_says_what_it_is(record, reason):
+    assert verdict(record) == reason
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (2**128, "<an integer of 129 bits>"),
+        (2**128 - 1, "'340282366920938463463374607431768211..."),  # 128 bits: its digits
+        ("x" * 38, "'" + "x" * 38 + "'"),  # 40 characters with its quotes: whole
+        ("x" * 39, "'" + "x" * 36 + "..."),  # 41: cut to 37 and an ellipsis
+        (Decimal("1.50"), "'1.50'"),
+        ({"a": 1}, "an object"),
+        (True, "True"),
+    ],
+)
+def test_values_in_reasons_are_shown_short(value, shown):
+    assert show(value) == shown
+
+
+def test_a_record_error_is_its_reason():
+    error = RecordError("price: '0' is not a finite number > 0")
+    assert str(error) == error.reason == "price: '0' is not a finite number > 0"
+
+
 def test_missing_fields_are_all_named():
     result = verdict({"symbol": "AAPL"})
     assert result == (
@@ -209,6 +358,9 @@ def test_non_object_record(record):
         ({"symbol": "BRK.B"}, True),
         ({"side": None}, True),
         ({"price": 187.25, "quantity": "0.00000001"}, True),
+        ({"price": "0.00000001"}, True),  # exactly 8 places
+        ({"price": "9999999999.99999999", "quantity": "9999999999.99999999"}, True),
+        ({"quantity": 0}, False),
         ({"symbol": "brk.b"}, False),  # valid, but needs upper-casing: precise path
         ({"side": ""}, False),  # valid, normalised to None by the precise path
         ({"price": "1.000000000"}, False),  # valid (8 places once trimmed): precise path
