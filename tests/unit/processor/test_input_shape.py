@@ -25,8 +25,8 @@ def _decode(data: bytes, key: str) -> list[object]:
 
 def _zip(data: bytes) -> bytes:
     out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as archive:
-        archive.writestr("trades.jsonl", data)
+    with zipfile.ZipFile(out, "w") as archive:  # a fixed date: the same bytes in every process
+        archive.writestr(zipfile.ZipInfo("trades.jsonl", date_time=(2026, 1, 1, 0, 0, 0)), data)
     return out.getvalue()
 
 
@@ -36,9 +36,10 @@ def _zip(data: bytes) -> bytes:
         (LINES.decode().encode("utf-16"), "UTF-16 text"),  # with its byte-order mark
         (LINES.decode().encode("utf-16-le"), "NUL bytes"),
         (LINES.decode().encode("utf-32"), "UTF-32 text"),
-        (gzip.compress(gzip.compress(LINES)), "gzip-compressed twice"),
+        (gzip.compress(gzip.compress(LINES, mtime=0), mtime=0), "gzip-compressed twice"),
         (_zip(LINES), "a zip archive"),
     ],
+    ids=["utf-16", "utf-16-le", "utf-32", "gzip-twice", "zip"],  # pytest-xdist compares ids
 )
 @pytest.mark.parametrize("key", ["incoming/t.jsonl", "incoming/t.csv", "incoming/t"])
 def test_content_that_is_not_utf8_text_is_refused_whole_with_what_it_is(data, named, key):
