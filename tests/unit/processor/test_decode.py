@@ -396,7 +396,8 @@ _line = st.one_of(
             json.dumps(TRADES[5] | {"note": "\u00e9"}),
         ]
     ),
-    st.text(max_size=30).filter(lambda s: "\n" not in s),
+    # No NUL: content holding one is refused whole as not UTF-8 text (test_input_shape.py).
+    st.text(max_size=30).filter(lambda s: "\n" not in s and "\x00" not in s),
 )
 
 
