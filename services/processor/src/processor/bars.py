@@ -16,7 +16,13 @@ from typing import Any, Final
 
 import msgspec
 
-from processor.records import MAX_DECIMAL_PLACES, MAX_VALUE, Trade, columns_valid
+from processor.records import (
+    MAX_DECIMAL_PLACES,
+    MAX_VALUE,
+    Trade,
+    canonical_symbol,
+    columns_valid,
+)
 
 __all__ = [
     "MAX_BAR_NOTIONAL",
@@ -191,24 +197,35 @@ def block_bars(trades: Sequence[Trade]) -> dict[BarKey, Bar] | None:
     """The bars of a block of trades as msgspec decoded them, if every trade is what
     ``records.validate`` returns for its record; None means "take the precise path".
 
-    msgspec enforced ``Trade``'s own constraints; ``records.columns_valid`` checks symbols,
-    quantities' range and prices' places over columns; what is left is read off the bars
-    (every price lies between a bar's low and high, and an exact sum has the smallest
-    exponent of its terms, so a bar's volume tells the quantities' places). Comparing a NaN
-    or an inexact sum raises, which also means "take the precise path".
+    msgspec enforced ``Trade``'s own constraints (integer quantities' range included); the
+    rest is read off the bars: each symbol (one per bar, not per trade) is canonical, every
+    price lies between a bar's low and high, and an exact sum has the smallest exponent of
+    its terms — so with integer quantities a bar's notional has the exponent of its most
+    precise price, and a volume that is not an integer tells the quantities' places (then
+    ``records.columns_valid`` checks the columns). Comparing a NaN or an inexact sum raises,
+    which also means "take the precise path".
     """
     with localcontext(CHECKS):
         try:
-            if not columns_valid(trades):
+            folded = _fold(trades)
+            if not all(map(canonical_symbol, {symbol for symbol, _ in folded})):
                 return None
+            integral = True
             bars = {}
-            for key, acc in _fold(trades).items():
-                if not (
-                    acc[1] > 0 and acc[0] < MAX_VALUE and _exponent(acc[2]) >= -MAX_DECIMAL_PLACES
-                ):
+            for key, acc in folded.items():
+                if not (acc[1] > 0 and acc[0] < MAX_VALUE):
                     return None
+                if isinstance(acc[2], int):
+                    if _exponent(acc[3]) < -MAX_DECIMAL_PLACES:
+                        return None
+                elif _exponent(acc[2]) < -MAX_DECIMAL_PLACES:
+                    return None
+                else:
+                    integral = False
                 bar = _bar(key, acc)
                 bars[bar.key] = bar
+            if not integral and not columns_valid(trades):
+                return None
         except ArithmeticError:
             return None
     return bars

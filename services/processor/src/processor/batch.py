@@ -65,11 +65,14 @@ class TradeIdSet:
         """Record all of ``trade_ids`` if none was seen and none repeats; else record nothing
         (the caller then finds the repeats with ``add``, one id at a time)."""
         small = self._small
-        if small is not None:  # three set operations, no Python-level loop
-            chunk = set(trade_ids)
-            if len(chunk) != len(trade_ids) or not small.isdisjoint(chunk):
+        if small is not None:  # two passes in C, no set of the chunk built
+            if not small.isdisjoint(trade_ids):
                 return False
-            small |= chunk
+            before = len(small)
+            small.update(trade_ids)
+            if len(small) - before != len(trade_ids):  # a repeat inside: none was seen before
+                small.difference_update(trade_ids)
+                return False
             self._compact_if_large(small)
             return True
         fingerprints = set(map(_fingerprint, map(hash, trade_ids)))

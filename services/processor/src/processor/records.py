@@ -3,9 +3,10 @@
 ``validate`` takes any decoded record (a dict from a direct invocation, a CSV row, a JSON
 value) and returns a ``Trade`` or raises ``RecordError`` naming the field, the value and what
 is allowed. Its bulk form, for whole blocks, is msgspec decoding straight into ``Trade``
-(enforcing the cheap constraints in C), ``columns_valid`` over columns and ``bars.block_bars``
-for what the bars show. It only ever says "all fine" or "look closer", and looking closer is
-``validate``, so a record gets the same verdict whichever way it arrives.
+(enforcing the cheap constraints in C), then ``bars.block_bars``, which reads the rest off the
+bars (with ``columns_valid`` where quantities are fractions). It only ever says "all fine" or
+"look closer", and looking closer is ``validate``, so a record gets the same verdict whichever
+way it arrives.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import msgspec
 
 __all__ = [
     "MAX_DECIMAL_PLACES",
+    "MAX_INTEGER_QUANTITY",
     "MAX_TIMESTAMP_MS",
     "MAX_TRADE_ID_CHARS",
     "MAX_VALUE",
@@ -29,6 +31,7 @@ __all__ = [
     "RecordError",
     "Side",
     "Trade",
+    "canonical_symbol",
     "columns_valid",
     "has_lone_surrogate",
     "show",
@@ -42,6 +45,7 @@ SYMBOL_PATTERN: Final = "[A-Za-z][A-Za-z0-9.-]{0,15}"
 #: trade's notional has at most 36 significant digits (DynamoDB keeps 38).
 MAX_DECIMAL_PLACES: Final = 8
 MAX_VALUE: Final = Decimal(10) ** 10
+MAX_INTEGER_QUANTITY: Final = 10**10  # MAX_VALUE as an int, for msgspec's constraint
 MAX_TIMESTAMP_MS: Final = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z
 REQUIRED_FIELDS: Final = ("trade_id", "symbol", "price", "quantity", "timestamp")
 
@@ -53,7 +57,7 @@ _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 _MS: Final = timedelta(milliseconds=1)
 #: Rounding here only ever trims zeros (the result is compared with the value), so no trap.
 _TRIM: Final = Context(prec=40, traps=[InvalidOperation])
-_SYMBOL, _PRICE, _QUANTITY = attrgetter("symbol"), attrgetter("price"), attrgetter("quantity")
+_PRICE, _QUANTITY = attrgetter("price"), attrgetter("quantity")
 _NUMBER_RULE: Final = "allowed: a JSON number or a numeric string of ASCII digits"
 
 Side = Literal["buy", "sell"]
@@ -73,14 +77,15 @@ class Trade(msgspec.Struct, frozen=True, gc=False):
 
     The constraints cost msgspec next to nothing while decoding; they are not checked when a
     ``Trade`` is built in Python, where ``validate`` has already checked. A quantity written
-    as a JSON integer decodes as an ``int`` (exact too, and a quarter of the decoding cost of
-    a ``Decimal``); ``validate`` always gives a ``Decimal``, which compares equal.
+    as a JSON integer decodes as an ``int`` (exact too, a quarter of the decoding cost of a
+    ``Decimal``, and its range checked in C); ``validate`` always gives a ``Decimal``, which
+    compares equal.
     """
 
     trade_id: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_TRADE_ID_CHARS)]
     symbol: str
     price: Decimal
-    quantity: Decimal | int
+    quantity: Decimal | Annotated[int, msgspec.Meta(gt=0, lt=MAX_INTEGER_QUANTITY)]
     timestamp: Annotated[int, msgspec.Meta(ge=0, le=MAX_TIMESTAMP_MS)]
     side: Side | None = None
 
@@ -246,15 +251,17 @@ def validate(record: Any) -> Trade:
     )
 
 
-def _canonical_symbol(symbol: str) -> bool:
+def canonical_symbol(symbol: str) -> bool:
+    """Whether ``symbol`` is valid and upper-case already (what ``validate`` would keep)."""
     return _SYMBOL_RE.fullmatch(symbol) is not None and symbol.isupper()
 
 
 def columns_valid(trades: Sequence[Trade]) -> bool:
     """Part of the bulk check (``bars.block_bars``) of trades as msgspec decoded them into
-    ``Trade``: the few distinct symbols are canonical, every quantity is in range, every
-    price has at most 8 places. Run under a context that traps ``InvalidOperation`` and
-    ``Inexact``: a NaN or a sum that would round raises, meaning "look closer".
+    ``Trade``, for a block with a quantity that is not an integer: every quantity is in
+    range, every price has at most 8 places. Run under a context that traps
+    ``InvalidOperation`` and ``Inexact``: a NaN or a sum that would round raises, meaning
+    "look closer".
 
     Range checks come first (a comparison is cheap even for a million-digit value), then
     one exact sum, whose exponent is the smallest of its terms (``1.000000000`` is refused
@@ -262,8 +269,6 @@ def columns_valid(trades: Sequence[Trade]) -> bool:
     """
     if not trades:
         return True
-    if not all(map(_canonical_symbol, set(map(_SYMBOL, trades)))):
-        return False
     quantities = list(map(_QUANTITY, trades))
     if not (min(quantities) > 0 and max(quantities) < MAX_VALUE):
         return False
