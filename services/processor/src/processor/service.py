@@ -240,7 +240,9 @@ class Service:
             return rare.conflict(self, batch_id, fingerprint, source, result, raw, err, now_ms)
         if ledger.complete:
             return self._duplicate(batch_id, source, result, ledger)
-        current = self.store.read(result.bars, batch_id)
+        # A ledger this claim created means no attempt of the batch ran before: no markers to
+        # look for (one left past the horizon still fails its put, which settles that bar).
+        current = self.store.read(result.bars, None if ledger.created else batch_id)
         pending, refused = [], set()
         for key, bar in result.bars.items():
             if key in current.applied:

@@ -114,11 +114,15 @@ def bar_from_item(item: Item) -> Bar:
 
 
 class Ledger(msgspec.Struct, frozen=True):
-    """The batch's ledger entry: first receipt (time and source), and whether it completed."""
+    """The batch's ledger entry: first receipt (time and source), and whether it completed.
+
+    ``created``: this claim created it, so no earlier attempt of the batch wrote a marker.
+    """
 
     received_at_ms: int
     complete: bool
     source: str
+    created: bool = False
 
 
 class Current(msgspec.Struct):
@@ -200,7 +204,7 @@ class DynamoBarStore:
                 old["status"]["S"] == "complete",
                 old.get("source", {}).get("S", ""),
             )
-        return Ledger(now_ms, complete=False, source=source)
+        return Ledger(now_ms, complete=False, source=source, created=True)
 
     def complete(self, batch_id: str) -> None:
         self._ddb.update_item(
