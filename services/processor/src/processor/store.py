@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 import msgspec
 from botocore.exceptions import ClientError
@@ -55,6 +55,8 @@ _BATCH_GET_LIMIT: Final = 100
 _LEDGER_SK: Final = "LEDGER"
 
 Item = Mapping[str, Any]
+_T = TypeVar("_T")
+_R = TypeVar("_R")
 
 
 def bar_keys(symbol: str, minute_ms: int) -> dict[str, dict[str, str]]:
@@ -228,7 +230,7 @@ class DynamoBarStore:
                 wanted.append(marker)
         parts = [wanted[i : i + _BATCH_GET_LIMIT] for i in range(0, len(wanted), _BATCH_GET_LIMIT)]
         current = Current({}, set())
-        for items in self._executor.map(self._batch_get, parts):
+        for items in self._in_lanes(self._batch_gets, parts):
             for item in items:
                 marked = markers.get(_pk_sk(item))
                 if marked is not None:
@@ -237,6 +239,17 @@ class DynamoBarStore:
                     bar = bar_from_item(item)
                     current.bars[bar.key] = bar
         return current
+
+    def _in_lanes(self, work: Callable[[list[_T]], list[_R]], parts: list[_T]) -> Iterator[_R]:
+        """``work`` over ``parts`` on at most ``concurrency`` pool threads, one task each (a
+        task per part would cost a thread wake-up and a handover of the GIL per part)."""
+        lanes = min(self._concurrency, len(parts))
+        jobs = [self._executor.submit(work, parts[lane::lanes]) for lane in range(lanes)]
+        for job in jobs:
+            yield from job.result()
+
+    def _batch_gets(self, parts: list[list[Item]]) -> list[list[Item]]:
+        return [self._batch_get(keys) for keys in parts]
 
     def _batch_get(self, keys: Sequence[Item]) -> list[Item]:
         items: list[Item] = []
@@ -261,15 +274,13 @@ class DynamoBarStore:
         """
         todo = list(bars)
         size = min(BARS_PER_TRANSACTION, max(1, -(-len(todo) // self._concurrency)))
-        jobs = [
-            self._executor.submit(
-                self._apply_group, todo[i : i + size], current, batch_id, expires_at
-            )
-            for i in range(0, len(todo), size)
-        ]
+        groups = [todo[i : i + size] for i in range(0, len(todo), size)]
+
+        def transactions(lane: list[list[Bar]]) -> list[Applied]:
+            return [self._apply_group(group, current, batch_id, expires_at) for group in lane]
+
         applied = Applied([], [])
-        for job in jobs:
-            part = job.result()
+        for part in self._in_lanes(transactions, groups):
             applied.stored += part.stored
             applied.refused += part.refused
         return applied
