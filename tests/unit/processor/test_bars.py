@@ -150,8 +150,14 @@ def _decoded(**change: object) -> Trade:
         ([{"quantity": "0"}], False),
         ([{"quantity": "0.000000001"}], False),
         ([{"price": "0.000000001"}], False),
+        ([{"price": "1.5"}, {"price": "2.000000001"}, {"price": "3"}], False),  # off the notional
+        ([{"quantity": "0.5"}, {"price": "2.000000001"}], False),  # fractions: the columns
     ],
 )
 def test_the_bulk_check_refuses_what_validation_refuses(changes, valid):
-    trades = [_decoded(trade_id=f"t{i}", **change) for i, change in enumerate(changes)]
-    assert (block_bars(trades) is not None) is valid
+    try:
+        trades = [_decoded(trade_id=f"t{i}", **change) for i, change in enumerate(changes)]
+    except msgspec.ValidationError:  # refused while decoding (an integer quantity's range)
+        assert not valid
+    else:
+        assert (block_bars(trades) is not None) is valid
