@@ -1,5 +1,5 @@
 # The two commands of README.md. Both install what they need first (scripts/install.sh).
-.PHONY: demo bench-local test install lint typecheck unit mutation clean
+.PHONY: demo bench-local test install lint typecheck pytest mutation clean
 
 install:
 	@./scripts/install.sh
@@ -16,7 +16,7 @@ bench-local: install
 	@.venv/bin/python -m benchmarks.local_platform
 
 # Lint, type-check and run the whole test suite: what CI runs.
-test: install lint typecheck unit
+test: install lint typecheck pytest
 
 lint:
 	.venv/bin/ruff check .
@@ -28,7 +28,8 @@ typecheck:
 	@for program in stacks/*/__main__.py policy/__main__.py bootstrap/__main__.py; do \
 		.venv/bin/mypy --no-error-summary "$$program" || exit 1; done
 
-unit:
+# Every kind of test (tests/unit, render, integration, e2e); one kind: .venv/bin/pytest -m unit
+pytest:
 	.venv/bin/pytest -n 2
 
 # Mutation testing of the processor's core modules with mutmut 3 (not part of `make test`): how

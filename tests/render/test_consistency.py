@@ -12,8 +12,8 @@ from collections.abc import Mapping
 
 from platform_core.consistency import Difference, compare, inventory, unexplained
 from platform_core.environment_report import REPORT_PATH, build_report
-from platform_core.offline import RenderedStack
-from tests.repository import ENVIRONMENTS
+from platform_core.offline import RenderedStack, render_stack
+from tests.repository import ENVIRONMENTS, STACKS_DIR
 
 FUNCTION = "aws:lambda/function:Function trading-analytics/processor/function"
 REGENERATE = "run `python -m platform_core.docs` and commit docs/environments.md"
@@ -126,3 +126,15 @@ def test_each_environment_has_its_own_state_backend(stacks_dir):
     ]
     assert all(url is not None and url.group(1).startswith("s3://") for url in urls)
     assert len({url.group(1) for url in urls if url}) == len(ENVIRONMENTS)
+
+
+def test_an_environment_in_another_region_differs_only_in_the_region_dial(rendered_stacks):
+    # Names, ARNs, endpoints and zones hold the region; only the provider's input is the dial.
+    moved = render_stack(STACKS_DIR / "staging", overrides={"aws:region": "eu-west-1"})
+    differences = compare(inventories({**rendered_stacks, "staging": moved}))
+    assert unexplained(differences) == []
+    regional = [d for d in differences if d.dial == "aws:region"]
+    assert [(d.path, d.key) for d in regional] == [
+        ("pulumi:providers:aws trading-analytics/aws", "region")
+    ]
+    assert regional[0].values["staging"] == '"eu-west-1"'

@@ -12,7 +12,7 @@ from platform_core.costs import environment_profiles, estimate_stack, load_input
 from platform_core.costs.__main__ import main
 from platform_core.costs.options import OPTIONS, current_value, option_costs
 from platform_core.costs.pricing import HOURS_PER_MONTH
-from platform_core.costs.report import COSTS_REPORT_PATH, costs_document
+from platform_core.costs.report import COSTS_REPORT_PATH, build_costs_report, costs_document
 from platform_core.offline import RenderedStack, render_stack
 from tests.repository import ENVIRONMENTS, REPO_ROOT, STACKS_DIR
 
@@ -137,3 +137,23 @@ def test_the_commands_markdown_is_the_document_of_the_environments_asked(rendere
     assert main(["--format", "markdown", "--environment", environment]) == 0
     expected = costs_document({environment: rendered_stacks[environment]})
     assert capsys.readouterr().out == expected
+
+
+def test_a_region_without_prices_is_not_estimated_never_zero(rendered_stacks, tmp_path):
+    moved = render_stack(STACKS_DIR / "staging", overrides={"aws:region": "eu-west-1"})
+    inputs = load_inputs(REPO_ROOT)
+    assert "eu-west-1" not in inputs.prices.regions  # else pick a region the sheet lacks
+    result = estimate_stack(moved, "staging", "staging", inputs)
+    assert not result.estimated and result.items == ()
+    assert result.not_estimated == (
+        "costs/prices.yaml has no prices for eu-west-1 (it prices us-east-1); add that "
+        "region's prices to estimate it"
+    )
+    estimates = {
+        "dev": estimate_stack(rendered_stacks["dev"], "dev", "dev", inputs),
+        "staging": result,
+    }
+    report = build_costs_report(estimates, inputs, {"dev": "dev", "staging": "staging"})
+    assert "## staging (eu-west-1): not estimated" in report
+    totals = next(line for line in report.splitlines() if line.startswith("| **total a month**"))
+    assert totals.endswith("| **not estimated** |") and "$0.00" not in totals

@@ -1,8 +1,8 @@
 """The real stack programs, rendered with their real config.
 
 Every environment found under stacks/ must hold the invariants (arm64, private network, log group
-first, explicit provider, exports, …); the three environments the platform was specified with
-must also show the per-environment values of that specification, written out here by hand.
+first, explicit provider, exports, …); dev, staging and production must also show their
+documented per-environment values, written out here by hand.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ def env(request) -> str:
 
 @pytest.fixture(params=SPECIFIED)
 def specified(request) -> str:
-    """The environments whose dial values the specification fixes."""
+    """The environments whose dial values are documented (and written out here)."""
     return str(request.param)
 
 

@@ -1,7 +1,7 @@
-"""The configuration: the specified defaults, every valid spelling, clear errors for bad values.
+"""The configuration: the documented defaults, every valid spelling, clear errors for bad values.
 
-Expected values are written out by hand from the specification, never computed with the code's
-own formulas, so a wrong default or a wrong derivation fails here.
+Expected values are written out by hand from the documented defaults (README's settings table),
+never computed with the code's own formulas, so a wrong default or a wrong derivation fails here.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ def config(environment: str, **settings: object):
     return build_config(environment, {**TAGS, **settings}, ORG)
 
 
-# The specification's table, row by row: (attribute, dev, staging, production).
+# The documented defaults, row by row: (attribute, dev, staging, production).
 SPECIFIED = [
     ("lambda_memory_mb", 512, 1024, 2048),
     ("log_retention_days", 7, 30, 90),
@@ -237,3 +237,31 @@ def test_stack_guard_refuses_another_environment(environment, stack, suffix):
     with pytest.raises(StackMismatchError) as raised:
         check_stack_name(environment, stack, suffix)
     assert f"stack '{stack}' cannot deploy the '{environment}' program" in str(raised.value)
+
+
+def test_a_setting_that_is_a_secret_says_settings_cannot_be():
+    with pytest.raises(ConfigError) as raised:
+        config("staging", lambdaMemoryMb='{"secure":"v1:abc"}')
+    assert raised.value.problems == [
+        "platform:lambdaMemoryMb is a secret: settings cannot be secrets (they name, size and tag "
+        "resources, and show in every plan); set it as plain text, with `pulumi config set` "
+        "without --secret"
+    ]
+
+
+def test_provisioned_staging_names_the_on_demand_cap_it_did_not_set():
+    # Staging's default cap (50, half of production's 100) only fits an on-demand table.
+    with pytest.raises(ConfigError) as raised:
+        config("staging", dynamodbBillingMode="PROVISIONED")
+    assert raised.value.problems == [
+        "platform:dynamodbOnDemandMaxUnits is not set, so it takes the staging default 50, which "
+        "only applies with platform:dynamodbBillingMode PAY_PER_REQUEST; PROVISIONED tables are "
+        "capped by platform:dynamodbMaxCapacity: set `platform:dynamodbOnDemandMaxUnits: none` "
+        "next to `platform:dynamodbBillingMode: PROVISIONED`"
+    ]
+    assert (
+        config(
+            "staging", dynamodbBillingMode="PROVISIONED", dynamodbOnDemandMaxUnits="none"
+        ).dynamodb_autoscaling
+        is not None
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from platform_core.config import DIALS
-from platform_core.docs import README, replace_section
+from platform_core.docs import README, main, replace_section
 from platform_core.settings_table import settings_table
 
 REGENERATE = "README's settings table is stale: run `python -m platform_core.docs`"
@@ -20,7 +20,7 @@ def test_every_dial_has_one_row_with_its_defaults():
     rows = [line for line in settings_table().splitlines() if line.startswith("| `")]
     assert [row.split("`")[1] for row in rows] == [d.config_key for d in DIALS.values()]
     by_key = {row.split("`")[1]: [cell.strip() for cell in row.split("|")[2:5]] for row in rows}
-    # Written out by hand from the specification.
+    # Written out by hand from the documented defaults.
     assert by_key["platform:lambdaMemoryMb"] == ["512", "1024", "2048"]
     assert by_key["platform:reservedConcurrency"] == ["none", "50 (half of production's)", "100"]
     assert by_key["platform:xrayTracing"] == ["false", "true", "true"]
@@ -35,3 +35,11 @@ def test_replacing_needs_the_markers():
     assert replace_section(section, "new\n") == (
         "a\n<!-- settings-table:start -->\nnew\n<!-- settings-table:end -->\nb\n"
     )
+
+
+def test_help_gives_the_whole_description(capsys):
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert "the schema of the stack files and the cost estimate." in out
+    assert "python -m platform_core.docs --check # exit 1 when one is stale" in out

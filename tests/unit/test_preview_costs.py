@@ -5,7 +5,10 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from platform_core.costs import Estimate, LineItem
 from platform_core.preview.cli import CostBasis
+from platform_core.preview.diff import EnvironmentDiff, Status
+from platform_core.preview.output import Header, cost_changes, markdown, text
 from tests.repository import REPO_ROOT
 
 
@@ -30,3 +33,22 @@ def test_the_working_trees_cost_files_price_both_sides():
     assert costs.inputs is not None and costs.error is None
     assert costs.note.startswith("estimated from costs/usage.yaml and costs/prices.yaml")
     assert costs.note.endswith("both sides alike")
+
+
+def diff_with(before: Estimate | None, after: Estimate | None) -> EnvironmentDiff:
+    return EnvironmentDiff("staging", Status.CHANGED, cost_before=before, cost_after=after)
+
+
+def test_a_side_without_prices_shows_not_estimated_never_zero():
+    item = LineItem("Lambda", "requests", "trading-analytics/processor/function", 10.0, "M", 2.71)
+    priced = Estimate("staging", "us-east-1", (item,))
+    unpriced = Estimate("staging", "eu-west-1", (), not_estimated="no prices for eu-west-1")
+    header = Header(base="abc (main)", working="the working tree", costs="estimated")
+    for before, after in [(priced, unpriced), (unpriced, priced), (unpriced, unpriced)]:
+        diff = diff_with(before, after)
+        assert cost_changes(before, after) == []
+        for output in (text(header, [diff]), markdown(header, [diff])):
+            assert "cost not estimated: no prices for eu-west-1" in output
+            assert "$0.00" not in output and "$27.10" not in output
+    # Both sides priced: the amounts, as before.
+    assert "$27.10 a month" in text(header, [diff_with(priced, priced)])

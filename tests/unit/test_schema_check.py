@@ -200,3 +200,23 @@ def test_help_names_both_commands(capsys):
         main(["--help"])
     out = capsys.readouterr().out
     assert "check" in out and "print" in out
+
+
+@pytest.mark.parametrize(
+    ("line", "problem"),
+    [
+        ("  platform:logRetentionDays: 010\n",
+         "platform:logRetentionDays = '8': must be one of CloudWatch's retention periods"),
+        ("  platform:allowedAccountIds: [012345678901]\n",
+         "platform:allowedAccountIds = '[12345678901]': must be a list of 12-digit AWS account ids"),
+    ],
+)  # fmt: skip
+def test_a_number_with_a_leading_zero_is_explained(repository, line, problem):
+    path = write(repository, GOOD + line)
+    (reported,) = check_file(path).program
+    assert reported.startswith(problem)
+    written = line.split(": ", 1)[1].strip().strip("[]")
+    assert reported.endswith(
+        f"(the file says {written}: the Pulumi CLI reads an unquoted number with a leading 0 as "
+        "octal, or drops the 0; write it without the 0, or quote it)"
+    )

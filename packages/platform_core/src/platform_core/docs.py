@@ -24,7 +24,7 @@ from platform_core.costs.report import COSTS_REPORT_PATH, costs_document
 from platform_core.environment_report import REPORT_PATH, build_report, render_environments
 from platform_core.environments import REPO_ROOT, STACKS_DIR
 from platform_core.errors import PlatformError
-from platform_core.offline import RenderedStack, RenderError
+from platform_core.offline import RenderedStack, RenderError, close_event_loop
 from platform_core.schema import SCHEMA_PATH, schema_text
 from platform_core.settings_table import settings_table
 
@@ -70,7 +70,12 @@ def documents(stacks_dir: Path = STACKS_DIR) -> list[Document]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog=COMMAND, description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog=COMMAND,
+        description=__doc__.split("\n\n")[0].replace("\n", " "),
+        epilog=__doc__.split("\n\n", 1)[1],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument(
         "--check", action="store_true", help="only compare; exit 1 when a document is stale"
     )
@@ -103,4 +108,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        status = main()
+    finally:
+        close_event_loop()  # the renders' loop: not left for the interpreter's exit
+    sys.exit(status)

@@ -7,7 +7,7 @@ tools and tests of this repository.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import pulumi
 
@@ -17,6 +17,7 @@ __all__ = [
     "PlatformError",
     "StackFileError",
     "StackMismatchError",
+    "with_notes",
 ]
 
 
@@ -32,6 +33,17 @@ class ConfigError(PlatformError):
         self.problems = list(problems)
         lines = "\n".join(f"  - {problem}" for problem in problems)
         super().__init__(f"invalid configuration for {subject}:\n{lines}")
+
+
+def with_notes(error: ConfigError, notes: Mapping[str, str]) -> ConfigError:
+    """``error`` with each problem of a key that has a note followed by it (in parentheses)."""
+    problems = [
+        f"{problem} ({notes[problem.split(' ', 1)[0]]})"
+        if problem.split(" ", 1)[0] in notes
+        else problem
+        for problem in error.problems
+    ]
+    return ConfigError(error.subject, problems)
 
 
 class StackFileError(PlatformError, ValueError):

@@ -8,6 +8,7 @@ tests, the policy pack and the environment consistency report.
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import hashlib
 import runpy
@@ -22,7 +23,8 @@ from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from platform_core.stack_files import engine_config, read_project, read_stack_config
+from platform_core.errors import ConfigError, with_notes
+from platform_core.stack_files import engine_config, number_notes, read_project, read_stack_config
 
 __all__ = [
     "FAKE_ACCOUNT_ID",
@@ -30,6 +32,7 @@ __all__ = [
     "RegisteredResource",
     "RenderError",
     "RenderedStack",
+    "close_event_loop",
     "render_stack",
 ]
 
@@ -236,6 +239,27 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
         return response
 
 
+def close_event_loop() -> None:
+    """Close the event loop the renders ran on, as ``asyncio.run`` closes its own: cancel what a
+    failed program left pending, stop the executor's threads, close the loop. Left open, it is
+    collected as the interpreter exits, which can print a traceback after the command's message.
+    """
+    policy = asyncio.get_event_loop_policy()
+    loop = policy.get_event_loop()
+    if loop.is_running() or loop.is_closed():
+        return
+    try:
+        pending = asyncio.all_tasks(loop)
+        for task in pending:
+            task.cancel()
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.run_until_complete(loop.shutdown_default_executor())
+    finally:
+        loop.close()
+        policy.set_event_loop(None)
+
+
 async def _deserialize(struct: Any) -> dict[str, Any]:
     from pulumi.runtime import rpc
 
@@ -255,12 +279,24 @@ def render_stack(
     stack_dir = stack_dir.resolve()
     stack = stack or stack_dir.name
     project = str(read_project(stack_dir)["name"])
+    stack_file = stack_dir / f"Pulumi.{config_stack or stack}.yaml"
     config = {**read_stack_config(stack_dir, config_stack or stack), **(overrides or {})}
     region = str(config.get("aws:region", "us-east-1"))
-    # A fresh context: the SDK keeps the root stack and the config in context variables.
-    return contextvars.Context().run(
-        _render, stack_dir, project, stack, engine_config(config), region
-    )
+    try:
+        # A fresh context: the SDK keeps the root stack and the config in context variables.
+        return contextvars.Context().run(
+            _render, stack_dir, project, stack, engine_config(config), region
+        )
+    except RenderError as error:
+        notes = {
+            key: note
+            for key, note in number_notes(stack_file).items()
+            if key not in (overrides or {})
+        }
+        if not isinstance(error.__cause__, ConfigError) or not notes:
+            raise
+        noted = with_notes(error.__cause__, notes)
+        raise RenderError(noted, error.registered) from noted
 
 
 def _render(

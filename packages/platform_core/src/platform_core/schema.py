@@ -39,12 +39,12 @@ from platform_core.dials import (
     closest_key,
 )
 from platform_core.environments import PROFILE_KEY, REPO_ROOT, STACKS_DIR
-from platform_core.errors import ConfigError, PlatformError, StackFileError
+from platform_core.errors import ConfigError, PlatformError, StackFileError, with_notes
 from platform_core.loading import build_config, settings_of
 from platform_core.parsers import Parser
 from platform_core.patterns import alternatives, padded
 from platform_core.settings_table import shown
-from platform_core.stack_files import engine_config, read_yaml
+from platform_core.stack_files import engine_config, number_notes, read_yaml
 
 __all__ = [
     "SCHEMA_PATH",
@@ -411,6 +411,8 @@ def check_file(path: Path) -> FileCheck:
         # Keys are text to Pulumi (`1:` is the key "1"), and to the schema.
         config = document["config"] = {str(key): value for key, value in config.items()}
     program = _program_problems(path, environment, config if isinstance(config, dict) else {})
+    if program:
+        program = with_notes(ConfigError("", program), number_notes(path)).problems
     reported = {_problem_key(problem) for problem in program}
     schema_only = []
     for key, problem in _schema_problems(document):

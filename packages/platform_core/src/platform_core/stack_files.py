@@ -21,7 +21,7 @@ import yaml
 
 from platform_core.errors import StackFileError
 
-__all__ = ["engine_config", "read_project", "read_stack_config", "read_yaml"]
+__all__ = ["engine_config", "number_notes", "read_project", "read_stack_config", "read_yaml"]
 
 
 class _PulumiYamlLoader(yaml.SafeLoader):
@@ -147,6 +147,49 @@ def read_yaml(path: Path) -> dict[str, Any]:
     if not isinstance(document, dict):
         raise StackFileError(f"{path}: expected a YAML mapping at the top level")
     return document
+
+
+_LEADING_ZERO = re.compile(r"[-+]?0[0-9_]+")
+
+
+def _scalars(node: yaml.Node) -> list[yaml.ScalarNode]:
+    if isinstance(node, yaml.ScalarNode):
+        return [node]
+    if isinstance(node, yaml.SequenceNode):
+        return [scalar for item in node.value for scalar in _scalars(item)]
+    if isinstance(node, yaml.MappingNode):
+        return [scalar for _key, value in node.value for scalar in _scalars(value)]
+    return []
+
+
+def number_notes(path: Path) -> dict[str, str]:
+    """For each config key whose value, as written, is an unquoted number with a leading zero:
+    why the program sees another number (``010`` reaches it as 8, ``0123456789`` as 123456789).
+    Only the file shows it, so the offline tools add it to the program's message."""
+    try:
+        document = yaml.compose(path.read_text(encoding="utf-8"), Loader=_PulumiYamlLoader)
+    except (OSError, ValueError, yaml.YAMLError):
+        return {}  # read_yaml says what is wrong with the file
+    if not isinstance(document, yaml.MappingNode):
+        return {}
+    notes = {}
+    for key, value in document.value:
+        if not (isinstance(key, yaml.ScalarNode) and key.value == "config"):
+            continue
+        if not isinstance(value, yaml.MappingNode):
+            continue
+        for setting, written in value.value:
+            zeros = [
+                scalar.value
+                for scalar in _scalars(written)
+                if scalar.style is None and _LEADING_ZERO.fullmatch(scalar.value)
+            ]
+            if isinstance(setting, yaml.ScalarNode) and zeros:
+                notes[setting.value] = (
+                    f"the file says {zeros[0]}: the Pulumi CLI reads an unquoted number with a "
+                    "leading 0 as octal, or drops the 0; write it without the 0, or quote it"
+                )
+    return notes
 
 
 def read_project(stack_dir: Path) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from platform_core.costs.inputs import (
     COSTS_DIR_NAME,
+    PRICES_FILE,
     CostInputError,
     Prices,
     Usage,
@@ -77,6 +78,14 @@ def estimate_stack(
     """The month of one rendered environment."""
     region = stack_region(rendered)
     usage = inputs.usage_of(environment, profile)
+    if region not in inputs.prices.regions:
+        # Never $0.00: a region without prices is not estimated, and says why.
+        priced = ", ".join(sorted(inputs.prices.regions))
+        reason = (
+            f"{COSTS_DIR_NAME}/{PRICES_FILE} has no prices for {region} (it prices {priced}); "
+            "add that region's prices to estimate it"
+        )
+        return Estimate(environment, region, (), not_estimated=reason)
     return estimate(rendered, environment, usage, inputs.prices.region(region), region)
 
 

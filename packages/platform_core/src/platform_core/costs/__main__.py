@@ -19,12 +19,17 @@ from platform_core.costs.pricing import Estimate
 from platform_core.costs.report import costs_document, money, quantity, unit_price
 from platform_core.environments import REPO_ROOT, STACKS_DIR, discover_environments
 from platform_core.errors import PlatformError
-from platform_core.offline import RenderError, render_stack
+from platform_core.offline import RenderError, close_event_loop, render_stack
 
 
 def _text(estimates: dict[str, Estimate], itemised: bool) -> str:
     lines = []
     for environment, estimate in estimates.items():
+        if not estimate.estimated:
+            lines.append(
+                f"{environment} ({estimate.region}): not estimated: {estimate.not_estimated}"
+            )
+            continue
         lines.append(f"{environment} ({estimate.region}): {money(estimate.total)} a month")
         if itemised:
             lines += [
@@ -77,4 +82,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        status = main()
+    finally:
+        close_event_loop()  # the renders' loop: not left for the interpreter's exit
+    sys.exit(status)

@@ -7,6 +7,7 @@ so the decision shows its price before anyone sets it.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
@@ -59,6 +60,9 @@ def option_costs(
     for key, value in OPTIONS:
         added: dict[str, float | None] = {}
         for environment, estimate in estimates.items():
+            if not estimate.estimated:
+                added[environment] = math.nan  # no prices for its region: nothing to add to
+                continue
             if current_value(stacks_dir, environment, key) == value:
                 added[environment] = None
                 continue

@@ -97,6 +97,12 @@ class Estimate:
     unpriced: tuple[str, ...] = ()
     #: What the estimate had to assume or leave out, in words.
     notes: tuple[str, ...] = ()
+    #: Why there is no estimate at all (the price sheet lacks the region); then no items.
+    not_estimated: str | None = None
+
+    @property
+    def estimated(self) -> bool:
+        return self.not_estimated is None
 
     @property
     def total(self) -> float:

@@ -64,6 +64,13 @@ def unit_price(value: float) -> str:
     return f"${whole}.{cents.ljust(2, '0')}"
 
 
+NOT_ESTIMATED: Final = "not estimated"
+
+
+def _amount(estimate: Estimate, amount: float) -> str:
+    return money(amount) if estimate.estimated else NOT_ESTIMATED
+
+
 def _totals(estimates: Mapping[str, Estimate]) -> list[str]:
     environments = list(estimates)
     services = sorted({service for e in estimates.values() for service in e.by_service()})
@@ -72,9 +79,12 @@ def _totals(estimates: Mapping[str, Estimate]) -> list[str]:
         f"|---|{'---:|' * len(environments)}",
     ]
     for service in services:
-        cells = [money(estimates[env].by_service().get(service, 0.0)) for env in environments]
+        cells = [
+            _amount(estimates[env], estimates[env].by_service().get(service, 0.0))
+            for env in environments
+        ]
         lines.append(f"| {service} | {' | '.join(cells)} |")
-    totals = [f"**{money(estimates[env].total)}**" for env in environments]
+    totals = [f"**{_amount(estimates[env], estimates[env].total)}**" for env in environments]
     lines.append(f"| **total a month** | {' | '.join(totals)} |")
     return lines
 
@@ -101,15 +111,25 @@ def _options(options: Sequence[OptionCost], environments: Sequence[str]) -> list
         f"|---|{'---:|' * len(environments)}",
     ]
     for option in options:
-        cells = [
-            "(set)" if option.added[env] is None else signed(option.added[env] or 0.0)
-            for env in environments
-        ]
+        cells = [_added(option.added[env]) for env in environments]
         lines.append(f"| `{option.key}: {option.value}` | {' | '.join(cells)} |")
     return lines
 
 
+def _added(amount: float | None) -> str:
+    if amount is None:
+        return "(set)"
+    return NOT_ESTIMATED if math.isnan(amount) else signed(amount)
+
+
 def _environment(estimate: Estimate) -> list[str]:
+    if not estimate.estimated:
+        return [
+            f"## {estimate.environment} ({estimate.region}): {NOT_ESTIMATED}",
+            "",
+            f"{estimate.not_estimated}.",
+            "",
+        ]
     lines = [
         f"## {estimate.environment} ({estimate.region}): {money(estimate.total)} a month",
         "",
@@ -130,6 +150,8 @@ def _environment(estimate: Estimate) -> list[str]:
 
 
 def _prices(inputs: CostInputs, regions: Sequence[str]) -> list[str]:
+    if not regions:
+        return ["No environment is in a region the sheet prices."]
     lines = ["| price | " + " | ".join(regions) + " |", f"|---|{'---:|' * len(regions)}"]
     sheets = {region: msgspec.to_builtins(inputs.prices.region(region)) for region in regions}
     first = sheets[regions[0]]
@@ -158,7 +180,7 @@ def build_costs_report(
 ) -> str:
     """The Markdown of ``docs/costs.md`` (deterministic: the same inputs give the same text)."""
     environments = list(estimates)
-    regions = sorted({estimate.region for estimate in estimates.values()})
+    regions = sorted({estimate.region for estimate in estimates.values() if estimate.estimated})
     prices = inputs.prices
     free = sorted(FREE.items())
     lines = [

@@ -98,6 +98,8 @@ def cost_changes(before: Estimate | None, after: Estimate | None) -> list[CostCh
             totals[key] = totals.get(key, 0.0) + item.monthly
         return totals
 
+    if (before is not None and not before.estimated) or (after is not None and not after.estimated):
+        return []  # a side without prices: no line moved by anything known
     old, new = amounts(before), amounts(after)
     return [
         CostChange(*key, old.get(key, 0.0), new.get(key, 0.0))
@@ -110,6 +112,9 @@ def _cost_summary(diff: EnvironmentDiff) -> str:
     before, after = diff.cost_before, diff.cost_after
     if before is None and after is None:
         return ""
+    unknown = [e.not_estimated for e in (before, after) if e is not None and not e.estimated]
+    if unknown:
+        return f"cost not estimated: {unknown[-1]}"
     old = before.total if before else 0.0
     new = after.total if after else 0.0
     if abs(new - old) < _CENT:
