@@ -103,9 +103,22 @@ def test_integer_quantities_give_a_decimal_volume():
 
 
 def _bar(volume: str, notional: str) -> Bar:
-    price = Decimal(1)
-    return Bar("AAPL", MINUTE * 60_000, price, price, price, price, Decimal(volume),
-               Decimal(notional), 1, TS, "t", TS, "t")  # fmt: skip
+    one = Decimal(1)
+    return Bar(
+        symbol="AAPL",
+        minute_ms=MINUTE * 60_000,
+        open=one,
+        high=one,
+        low=one,
+        close=one,
+        volume=Decimal(volume),
+        notional=Decimal(notional),
+        trade_count=1,
+        open_ts=TS,
+        open_trade_id="t",
+        close_ts=TS,
+        close_trade_id="t",
+    )
 
 
 @pytest.mark.parametrize(
