@@ -9,6 +9,7 @@ tests, the policy pack and the environment consistency report.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextvars
 import hashlib
 import runpy
@@ -21,7 +22,7 @@ from typing import Any
 import pulumi
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime.stack import run_pulumi_func
-from pulumi.runtime.sync_await import _sync_await
+from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
 from platform_core.errors import ConfigError, with_notes
 from platform_core.stack_files import engine_config, number_notes, read_project, read_stack_config
@@ -299,7 +300,43 @@ def render_stack(
         raise RenderError(noted, error.registered) from noted
 
 
+class _MockThreads:
+    """The threads the mock engine's calls run on, one event loop each, all closed at the end.
+
+    The SDK runs each engine call in the loop's default executor, and the mocks wait on
+    coroutines there, so every worker thread makes an event loop of its own that nothing
+    closes: the interpreter collects them as it exits and may print their tracebacks. Here
+    each render has its own executor, whose threads and loops go with it."""
+
+    def __init__(self) -> None:
+        self.loops: list[asyncio.AbstractEventLoop] = []
+        self.executor = concurrent.futures.ThreadPoolExecutor(
+            thread_name_prefix="pulumi-mock", initializer=self._thread_loop
+        )
+
+    def _thread_loop(self) -> None:
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        self.loops.append(loop)
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=True, cancel_futures=True)
+        for loop in self.loops:
+            loop.close()
+
+
 def _render(
+    stack_dir: Path, project: str, stack: str, config: dict[str, str], region: str
+) -> RenderedStack:
+    threads = _MockThreads()
+    _ensure_event_loop().set_default_executor(threads.executor)  # type: ignore[no-untyped-call]
+    try:
+        return _render_with(stack_dir, project, stack, config, region)
+    finally:
+        threads.close()
+
+
+def _render_with(
     stack_dir: Path, project: str, stack: str, config: dict[str, str], region: str
 ) -> RenderedStack:
     mocks = FakeAws(region=region)
