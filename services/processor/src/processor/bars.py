@@ -186,9 +186,7 @@ def aggregate(trades: Iterable[Trade], bars: dict[BarKey, Bar]) -> None:
     merge_into(bars, partial)
 
 
-def _exponent(value: Decimal | int) -> int:
-    if isinstance(value, int):
-        return 0
+def _exponent(value: Decimal) -> int:
     exponent = value.as_tuple().exponent
     return exponent if isinstance(exponent, int) else -(10**9)  # NaN and infinities: never fine
 
