@@ -7,9 +7,11 @@ one starts as a copy of a known-good design:
 
     python -m platform_core.new_environment qa --like staging --cost-center cc-1042-qa
 
-It refuses a name that exists or would make an AWS name invalid, picks a VPC range no other
-environment uses (unless given), and prints what is left to do by hand (account ids, GitHub
-environments, the bootstrap run).
+It refuses a name that exists, would make an AWS name invalid, is a directory of the repository
+(``bootstrap``) or would overwrite a file (a workflow such as ``test.yml``); a VPC range another
+environment's overlaps; an empty cost centre. It picks a VPC range no other environment uses
+(unless given), and prints what is left to do by hand (account ids, GitHub environments, the
+bootstrap run).
 """
 
 from __future__ import annotations
@@ -136,7 +138,7 @@ def create_environment(new: NewEnvironment, root: Path = REPO_ROOT) -> list[Path
             TagValue()(new.cost_center)
         except ValueError as error:
             problems.append(
-                f"--cost-center {new.cost_center!r}: {error} (leave it out to copy the "
+                f"--cost-center {new.cost_center!r}: {error} (leave it out to take the "
                 "copied environment's)"
             )
     used = _used_vpc_cidrs(root, environments)
