@@ -46,7 +46,7 @@ def batch_of(result: dict[str, Any]) -> dict[str, Any]:
     return dict(batch)
 
 
-# -- H-1: no record can make the handler raise --------------------------------------------
+# -- no record can make the handler raise --------------------------------------------
 
 
 def _nested(depth: int) -> str:
@@ -133,7 +133,7 @@ def test_a_malformed_notification_record_does_not_stop_the_others(aws, make_runt
     assert sum(e["status"] == "refused" for e in logged) == 3
 
 
-# -- H-2: nothing valid can overflow storage ---------------------------------------------------
+# -- nothing valid can overflow storage ---------------------------------------------------
 
 BIG = "9999999999.99999999"  # the largest price and quantity: a notional just under 1e20
 
@@ -236,7 +236,7 @@ def test_an_archive_outage_leaves_the_bars_untouched_until_the_retry(aws, make_r
     assert stored_bars(aws["ddb"]) == expected_bars(TRADES)
 
 
-# -- H-3: the deduplication horizon covers every redelivery path ---------------------------
+# -- the deduplication horizon covers every redelivery path ---------------------------
 
 
 def _expire(ddb: Any, now_s: float) -> int:
@@ -292,7 +292,7 @@ def test_a_redrive_of_a_batch_that_crashed_half_way_completes_it_once(aws, make_
     assert stored_bars(aws["ddb"]) == expected_bars(TRADES)
 
 
-# -- H-4: an S3 batch is identified by its content ------------------------------------------
+# -- an S3 batch is identified by its content ------------------------------------------
 
 
 def test_the_same_bytes_as_a_new_version_or_under_another_key_count_once(aws, make_runtime, capsys):
@@ -319,7 +319,7 @@ def test_the_same_bytes_as_a_new_version_or_under_another_key_count_once(aws, ma
     assert sum("duplicate of batch" in (e.get("detail") or "") for e in logged) == 3
 
 
-# -- H-5: only incoming/ of the ingest bucket -------------------------------------------------
+# -- only incoming/ of the ingest bucket -------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -346,7 +346,7 @@ def test_notifications_outside_incoming_of_the_ingest_bucket_are_refused(
     assert line["status"] == "refused" and line["level"] == "WARNING"
 
 
-# -- H-6: work bounded by bytes and records ---------------------------------------------------
+# -- work bounded by bytes and records ---------------------------------------------------
 
 
 def test_a_small_gzip_of_millions_of_records_is_rejected_as_too_large_and_kept(aws, make_runtime):
@@ -380,7 +380,7 @@ def test_a_batch_touching_too_many_bars_is_rejected_whole(aws, make_runtime):
     assert archive(aws["s3"], source)[source] == TRADES
 
 
-# -- H-7: a response stays under Lambda's 6 MB ------------------------------------------------
+# -- a response stays under Lambda's 6 MB ------------------------------------------------
 
 
 def test_bars_beyond_the_response_bound_are_truncated_with_the_total(aws, make_runtime):
@@ -429,7 +429,7 @@ def test_the_largest_possible_response_fits_lambdas_payload_limit():
     assert len(json.dumps(many).encode()) < 6 * 1024 * 1024
 
 
-# -- H-8: text hygiene -----------------------------------------------------------------------
+# -- text hygiene -----------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("fmt", ["jsonl", "csv", "json", "trades"])

@@ -1,4 +1,4 @@
-"""The deployment artifact: pinned compiled deps, arm64 binaries only, small (P-3)."""
+"""The deployment artifact: pinned compiled deps, arm64 binaries only, small (a short cold start)."""
 
 from __future__ import annotations
 
