@@ -164,24 +164,74 @@ def write_trades(
     return path
 
 
+def _at_least_one(text: str) -> int:
+    """An argparse type: a whole number of 1 or more."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value}: allowed 1 or more")
+    return value
+
+
 def main(argv: list[str] | None = None) -> None:
     """``python -m benchmarks.market_data OUT --trades N --symbols M [--bad] [--format F]``."""
-    parser = argparse.ArgumentParser(description=main.__doc__)
-    parser.add_argument("out", type=Path)
-    parser.add_argument("--trades", type=int, default=1000)
-    parser.add_argument("--symbols", type=int, default=50)
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--span-minutes", type=int, default=60)
-    parser.add_argument("--format", choices=["jsonl", "json", "trades", "csv"], default="jsonl")
-    parser.add_argument("--gzip", action="store_true")
-    parser.add_argument("--bad", action="store_true", help="small sample with bad records mixed in")
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.market_data",
+        description="Write deterministic synthetic trades to OUT: the same arguments always give "
+        "the same bytes.",
+    )
+    parser.add_argument("out", type=Path, help="the file to write (its directory must exist)")
+    parser.add_argument(
+        "--trades", type=_at_least_one, default=1000, help="how many valid trades (default 1000)"
+    )
+    parser.add_argument(
+        "--symbols",
+        type=_at_least_one,
+        default=50,
+        help="how many distinct symbols, real tickers first (default 50)",
+    )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=7,
+        help="the random seed: another seed gives other trades and trade ids (default 7, the "
+        "shipped sample's)",
+    )
+    parser.add_argument(
+        "--span-minutes",
+        type=_at_least_one,
+        default=60,
+        help="the minutes the trades' timestamps spread over, from 2026-11-20T14:30Z "
+        "(default 60; the sample, with --bad, always spans 5)",
+    )
+    parser.add_argument(
+        "--format",
+        choices=["jsonl", "json", "trades", "csv"],
+        default="jsonl",
+        help='JSON Lines, a JSON array, {"trades": [...]} or CSV with a header (default jsonl)',
+    )
+    parser.add_argument("--gzip", action="store_true", help="gzip-compress the file")
+    parser.add_argument(
+        "--bad",
+        action="store_true",
+        help="a small sample with the deliberately bad records mixed in",
+    )
     args = parser.parse_args(argv)
+    if args.out.is_dir():
+        parser.error(f"OUT {args.out} is a directory; allowed: a file path")
+    if not args.out.parent.is_dir():
+        parser.error(f"OUT {args.out}: its directory {args.out.parent} does not exist")
     records: list[dict[str, Any]] | MarketData
     if args.bad:
         records = sample_records(args.trades, args.symbols, args.seed)
     else:
         records = MarketData(args.trades, args.symbols, args.seed, span_minutes=args.span_minutes)
-    write_trades(args.out, records, args.format, compress=args.gzip)
+    try:
+        write_trades(args.out, records, args.format, compress=args.gzip)
+    except OSError as error:
+        parser.exit(1, f"error: cannot write {args.out}: {error.strerror}\n")
 
 
 if __name__ == "__main__":

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import stat
 import sys
 from pathlib import Path
 from typing import TextIO
@@ -32,7 +34,9 @@ def parser() -> argparse.ArgumentParser:
         prog="python -m local_platform",
         description=_DESCRIPTION,
         epilog="`make demo` runs it with the shipped sample; `make demo ENV=production` with "
-        "production's definitions.",
+        "production's definitions. Exit status: 0 when the function applied the input; 1 when "
+        "it raised, refused or rejected the input as a whole, or a probe was not answered as "
+        "AWS answers; 2 for bad arguments or an emulator that cannot start.",
     )
     parser.add_argument(
         "--environment",
@@ -47,8 +51,8 @@ def parser() -> argparse.ArgumentParser:
         type=Path,
         default=DEFAULT_SAMPLE,
         metavar="PATH",
-        help="market-data file to upload under incoming/, keeping its name: JSON Lines, a JSON "
-        'array, {"trades": [...]} or CSV with a header, each optionally .gz '
+        help="market-data file (a regular file) to upload under incoming/, keeping its name: "
+        'JSON Lines, a JSON array, {"trades": [...]} or CSV with a header, each optionally .gz '
         "(default: samples/market-data.jsonl)",
     )
     source.add_argument(
@@ -56,7 +60,7 @@ def parser() -> argparse.ArgumentParser:
         type=Path,
         metavar="PAYLOAD",
         help='invoke the handler directly with this JSON file as the event ({"trades": [...]} '
-        'or {"trade_data": {...}}) instead of uploading a file',
+        'or {"trade_data": {...}}, not both) instead of uploading a file',
     )
     parser.add_argument(
         "--keep-running",
@@ -81,17 +85,61 @@ def parser() -> argparse.ArgumentParser:
     return parser
 
 
+_KINDS = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def _file_problem(path: Path, what: str) -> str | None:
+    """Why ``path`` cannot be read as ``what``, naming what it is; None for a regular file.
+
+    (`Path.is_file` is False for a directory, a pipe and a device alike: each gets its name.)
+    """
+    try:
+        mode = path.stat().st_mode  # follows a symbolic link: what would be read
+    except FileNotFoundError:
+        dangling = " (a symbolic link to nothing)" if path.is_symlink() else ""
+        return f"{what} {path} does not exist{dangling}"
+    except OSError as error:
+        return f"{what} {path} cannot be read: {error.strerror}"
+    if not stat.S_ISREG(mode):
+        kind = next((name for test, name in _KINDS if test(mode)), "not a regular file")
+        link = f" (a symbolic link to {os.path.realpath(path)})" if path.is_symlink() else ""
+        return f"{what} {path} is {kind}{link}; allowed: a regular file"
+    if not os.access(path, os.R_OK):
+        return f"{what} {path} cannot be read: permission denied"
+    return None
+
+
+def _payload_problem(path: Path) -> str | None:
+    problem = _file_problem(path, "payload file")
+    if problem:
+        return problem
+    try:
+        payload = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        return f"payload file {path} is not JSON: {error}"
+    if isinstance(payload, dict) and "trades" in payload and "trade_data" in payload:
+        return (
+            f"payload file {path} has both 'trades' and 'trade_data': the function would "
+            "process 'trades' and ignore 'trade_data'; allowed: one of them"
+        )
+    return None
+
+
 def _check(args: argparse.Namespace) -> str | None:
     """What is wrong with the arguments, in one sentence; None if nothing."""
-    if args.invoke is not None:
-        if not args.invoke.is_file():
-            return f"payload file {args.invoke} does not exist"
-        try:
-            json.loads(args.invoke.read_text(encoding="utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as error:
-            return f"payload file {args.invoke} is not JSON: {error}"
-    elif not args.file.is_file():
-        return f"market-data file {args.file} does not exist"
+    problem = (
+        _payload_problem(args.invoke)
+        if args.invoke is not None
+        else _file_problem(args.file, "market-data file")
+    )
+    if problem:
+        return problem
     if not 0 <= args.port <= 65535:
         return f"--port {args.port}: allowed 0 (any free port) to 65535"
     if args.port:
@@ -138,4 +186,4 @@ def main(argv: list[str] | None = None, out: TextIO = sys.stdout) -> int:
         out.write("stopped.\n")
     if result.handler_error is not None or not all(p.as_expected for p in result.probes):
         return 1
-    return 0
+    return 0 if result.applied else 1

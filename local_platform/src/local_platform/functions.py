@@ -18,6 +18,7 @@ moto is left to moto.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import threading
@@ -34,6 +35,7 @@ from typing import Any, TextIO
 from moto.awslambda.models import LambdaFunction
 from moto.s3 import notifications
 
+from local_platform.context import FunctionSettings
 from platform_core.offline import RenderedStack
 
 __all__ = ["LocalFunction", "register"]
@@ -53,6 +55,8 @@ class LocalFunction:
 
     arn: str
     handler: Callable[[Any, Any], Any]
+    #: What each invocation's context is made of.
+    settings: FunctionSettings
     retry_attempts: int
     #: Sends an invocation record to the on-failure destination (with the role's credentials).
     send_to_failure_queue: Callable[[str], None]
@@ -67,11 +71,11 @@ class LocalFunction:
             self.out.write(f"[{datetime.now(UTC):%H:%M:%S}] {text}\n")
             self.out.flush()
 
-    def invoke(self, event: Any) -> tuple[Any, BaseException | None]:
+    def invoke(self, event: Any, request_id: str) -> tuple[Any, BaseException | None]:
         """Run the handler once: (its response, None), or (Lambda's error payload, the error)."""
         with self.container:
             try:
-                return self.handler(event, None), None
+                return self.handler(event, self.settings.context(request_id)), None
             except Exception as error:
                 payload = {
                     "errorMessage": str(error),
@@ -86,8 +90,9 @@ class LocalFunction:
 
     def _asynchronously(self, event: Any) -> None:
         attempts = 1 + self.retry_attempts
+        request_id = str(uuid.uuid4())  # an event's retries keep its request id
         for attempt in range(1, attempts + 1):
-            response, error = self.invoke(event)
+            response, error = self.invoke(event, request_id)
             if error is None:
                 self.say(f"asynchronous event processed: {_summary(response)}")
                 return
@@ -98,7 +103,7 @@ class LocalFunction:
             "version": "1.0",
             "timestamp": _now(),
             "requestContext": {
-                "requestId": str(uuid.uuid4()),
+                "requestId": request_id,
                 "functionArn": f"{self.arn}:$LATEST",
                 "condition": "RetriesExhausted",
                 "approximateInvokeCount": attempts,
@@ -121,9 +126,9 @@ class LocalFunction:
 def _summary(response: Any) -> str:
     batches = response.get("batches", [response]) if isinstance(response, Mapping) else []
     return "; ".join(
-        f"{b.get('batch_id')}: {b.get('accepted')} accepted, "
-        f"{b.get('rejected_total', len(b.get('rejected', [])))} rejected"
-        + (f" (skipped: {b['skipped']})" if "skipped" in b else "")
+        f"{b.get('batch_id') or b.get('source')}: {b.get('status')}, {b.get('accepted')} "
+        f"accepted, {b.get('rejected_total', len(b.get('rejected', [])))} rejected"
+        + (f" ({b['message']})" if b.get("message") else "")
         for b in batches
     )
 
@@ -147,7 +152,7 @@ def _invoke(
         local.submit(event)
         local.say("asynchronous invocation queued (Invoke, Event)")
         return b""
-    response, error = local.invoke(event)
+    response, error = local.invoke(event, str(uuid.uuid4()))
     if error is not None:
         response_headers["x-amz-function-error"] = "Unhandled"
         local.say(f"invocation failed: {type(error).__name__}: {error}")
@@ -212,9 +217,11 @@ def register(
         },
     )
     sqs = role_client("sqs")
+    settings = FunctionSettings.of(stack, client("lambda").meta.region_name)
     local = LocalFunction(
         arn=str(created["FunctionArn"]),
         handler=handler,
+        settings=dataclasses.replace(settings, arn=str(created["FunctionArn"])),
         retry_attempts=int(config["maximumRetryAttempts"]),
         send_to_failure_queue=lambda body: sqs.send_message(
             QueueUrl=failure_queue_url, MessageBody=body

@@ -21,7 +21,7 @@ import boto3
 from botocore.config import Config
 
 from local_platform.errors import IdentityError
-from local_platform.policy_evaluation import check_supported
+from local_platform.policy_evaluation import actions_overlap, check_supported
 from platform_core.iam import workload_boundary_policy
 from platform_core.offline import RenderedStack
 from platform_core.organisation import find_organisation
@@ -107,18 +107,36 @@ def _document(value: Any, what: str, notes: list[str]) -> Mapping[str, Any]:
     return document
 
 
-def _create_boundary(iam: Any, arn: str, environment: str, region: str, notes: list[str]) -> None:
+def _create_boundary(iam: Any, arn: str, environment: str, region: str) -> Mapping[str, Any]:
     _, _, _, _, account, resource = arn.split(":", 5)
     name = resource.removeprefix("policy/")
     organisation = find_organisation(Path(__file__))  # the repository's organisation.yaml
     boundary = workload_boundary_policy(environment, region, account, organisation)
-    document = _document(boundary, f"boundary {name}", notes)
+    document = _document(boundary, f"boundary {name}", [])
     created = iam.create_policy(PolicyName=name, PolicyDocument=json.dumps(document))
     if created["Policy"]["Arn"] != arn:
         raise IdentityError(
             f"the stack names the boundary {arn}, the emulator created "
             f"{created['Policy']['Arn']} (account ids differ)"
         )
+    return document
+
+
+def _boundary_notes(
+    boundary: Mapping[str, Any], name: str, granted: list[Mapping[str, Any]]
+) -> list[str]:
+    """What the emulator cannot evaluate in the boundary, for requests the role could make.
+
+    A boundary only narrows what the role's own policies allow: a statement about actions
+    they never grant (the database's secret, in an environment without one) decides nothing.
+    """
+    statements = boundary.get("Statement", [])
+    relevant = [
+        statement
+        for statement in (statements if isinstance(statements, list) else [statements])
+        if any(actions_overlap(statement, allowed) for allowed in granted)
+    ]
+    return check_supported({**boundary, "Statement": relevant}, f"boundary {name}")
 
 
 def create_function_role(
@@ -129,8 +147,9 @@ def create_function_role(
     name = str(role["name"])
     boundary = role.get("permissionsBoundary")
     notes: list[str] = []
-    if boundary:
-        _create_boundary(iam, str(boundary), environment, region, notes)
+    boundary_document = (
+        _create_boundary(iam, str(boundary), environment, region) if boundary else None
+    )
     arguments: dict[str, Any] = {
         "RoleName": name,
         "AssumeRolePolicyDocument": json.dumps(json.loads(str(role["assumeRolePolicy"]))),
@@ -142,10 +161,17 @@ def create_function_role(
     if arn != expected:
         raise IdentityError(f"the function names role {expected}, the emulator created {arn}")
     names = []
+    granted: list[Mapping[str, Any]] = []
     for policy in stack.of_type("aws:iam/rolePolicy:RolePolicy"):
         document = _document(
             policy.inputs["policy"], f"inline policy {policy.inputs['name']}", notes
         )
+        statements = document.get("Statement", [])
+        granted += [
+            s
+            for s in (statements if isinstance(statements, list) else [statements])
+            if isinstance(s, Mapping) and s.get("Effect") == "Allow"
+        ]
         iam.put_role_policy(
             RoleName=name,
             PolicyName=str(policy.inputs["name"]),
@@ -154,6 +180,9 @@ def create_function_role(
         names.append(str(policy.inputs["name"]))
     if stack.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment"):
         raise IdentityError("the role has attached managed policies; replaying them is not built")
+    if boundary_document is not None:
+        boundary_name = str(boundary).rsplit("/", 1)[-1]
+        notes = _boundary_notes(boundary_document, boundary_name, granted) + notes
     assumed = sts.assume_role(RoleArn=arn, RoleSessionName=f"{name}-local")["Credentials"]
     session = Credentials(
         assumed["AccessKeyId"], assumed["SecretAccessKey"], assumed["SessionToken"]

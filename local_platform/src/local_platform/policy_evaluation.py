@@ -36,6 +36,7 @@ from local_platform.errors import UnsupportedPolicyError
 __all__ = [
     "Decision",
     "Question",
+    "actions_overlap",
     "check_supported",
     "decide",
 ]
@@ -107,6 +108,16 @@ def _arn_matches(pattern: str, arn: str) -> bool:
     wanted, actual = pattern.split(":", 5), arn.split(":", 5)
     return len(wanted) == len(actual) and all(
         _glob(w).fullmatch(a) is not None for w, a in zip(wanted, actual, strict=True)
+    )
+
+
+def actions_overlap(first: Mapping[str, Any], second: Mapping[str, Any]) -> bool:
+    """Whether two statements could apply to one action (a ``NotAction`` counts as yes)."""
+    if "Action" not in first or "Action" not in second:
+        return True
+    ours, theirs = _listed(first["Action"]), _listed(second["Action"])
+    return any(_action_matches(ours, str(a)) for a in theirs) or any(
+        _action_matches(theirs, str(a)) for a in ours
     )
 
 

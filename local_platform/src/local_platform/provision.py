@@ -107,8 +107,8 @@ def _create_bucket(client: Any, stack: RenderedStack, bucket: RegisteredResource
         if versioning["versioningConfiguration"]["status"] == "Enabled":
             client.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
     # The TLS-only bucket policy is not replayed: the emulator speaks plain HTTP on loopback and
-    # cannot evaluate `aws:SecureTransport`, so it would refuse every request (tests/infra checks
-    # the policy itself).
+    # cannot evaluate `aws:SecureTransport`, so it would refuse every request (the policy itself
+    # is checked on the rendered stacks: tests/render/test_stacks.py).
     return name
 
 

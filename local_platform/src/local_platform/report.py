@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any, TextIO
 
@@ -91,27 +92,52 @@ def _bars(result: LocalRun, out: TextIO) -> None:
         )
 
 
+#: What a status other than applied/duplicate means (the processor's response statuses).
+_NOT_APPLIED = {
+    "refused": "REFUSED by the function: nothing read or written",
+    "rejected": "REJECTED as a whole: nothing applied (kept under rejected/ of the archive)",
+    "conflict": "CONFLICT: its batch id was used before for other records; nothing applied",
+    "skipped": "SKIPPED: the notified object version is gone",
+}
+
+
+def _rejection(item: Mapping[str, Any]) -> str:
+    """One rejection as the processor reports it; ``index`` null means not one record."""
+    if item.get("index") is None and item.get("trade_id") is None:
+        return f"the whole input: {item.get('reason')}"
+    where = "" if item.get("index") is None else f"record {item['index']} "
+    trade = "no trade_id" if item.get("trade_id") is None else f"trade_id {item['trade_id']!r}"
+    return f"{where}({trade}): {item.get('reason')}"
+
+
 def _batch(result: LocalRun, out: TextIO) -> None:
     batch, again = result.batches
     if result.options.invoke is not None:
         out.write("\nResponse of the direct invocation\n")
-        text = json.dumps(batch, indent=2)
+        text = json.dumps(result.response, indent=2)
         lines = text.splitlines()
         for line in lines[:80]:
             out.write(f"  {line}\n")
         if len(lines) > 80:
             out.write(f"  … ({len(lines) - 80} more lines)\n")
+    status = str(batch.get("status"))
     rejected = batch.get("rejected", [])
     total = batch.get("rejected_total", len(rejected))
-    out.write(f"\nBatch {batch.get('batch_id')}: {batch.get('accepted')} accepted, "
-              f"{total} rejected\n")  # fmt: skip
-    if "skipped" in batch:
-        out.write(f"  skipped: {batch['skipped']}\n")
+    if status in _NOT_APPLIED:
+        out.write(f"\n{_NOT_APPLIED[status]}\n")
+        if batch.get("message"):
+            out.write(f"  {batch['message']}\n")
+    else:
+        out.write(f"\nBatch {batch.get('batch_id')}: {batch.get('accepted')} accepted, "
+                  f"{total} rejected\n")  # fmt: skip
     for item in rejected:
-        out.write(f"  record {item['index']} (trade_id {item['trade_id']!r}): {item['reason']}\n")
+        out.write(f"  {_rejection(item)}\n")
     what = "invocation" if result.options.invoke is not None else "notification"
     same = "unchanged" if again.get("bars") == batch.get("bars") else "CHANGED"
-    out.write(f"Redelivery of the same {what}: {again.get('accepted')} accepted, bars {same}\n")
+    if status in _NOT_APPLIED:
+        out.write(f"Redelivery of the same {what}: {again.get('status')} again\n")
+    else:
+        out.write(f"Redelivery of the same {what}: {again.get('accepted')} accepted, bars {same}\n")
 
 
 def _timings(result: LocalRun, out: TextIO) -> None:

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO, TypeVar
 
+from local_platform.context import FunctionSettings
 from local_platform.delivery import object_created_event
 from local_platform.emulator import Emulator, running_emulator
 from local_platform.identities import (
@@ -99,9 +100,20 @@ class LocalRun:
     @property
     def batches(self) -> tuple[Mapping[str, Any], Mapping[str, Any]]:
         """The first delivery's batch and the redelivery's (one object, or one direct batch)."""
-        if self.options.invoke is not None:
-            return self.response, self.redelivery
-        return self.response["batches"][0], self.redelivery["batches"][0]
+        return _outcomes(self.response)[0], _outcomes(self.redelivery)[0]
+
+    @property
+    def applied(self) -> bool:
+        """Whether the function applied the input: every batch `applied` (or `duplicate`)."""
+        outcomes = _outcomes(self.response)
+        return all(o.get("status") in ("applied", "duplicate") for o in outcomes)
+
+
+def _outcomes(response: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """A response's outcomes: an S3 event's ``batches``, or a direct call's one (``{}`` when
+    there is no response)."""
+    batches = response.get("batches")
+    return list(batches) if isinstance(batches, list) and batches else [response]
 
 
 class Progress:
@@ -212,7 +224,11 @@ def _deliver(result: LocalRun, resources: LocalEnvironment, operator: Any) -> No
         result.event = _payload(options.invoke)
         return
     s3 = operator("s3")
-    s3.upload_file(str(options.file), resources.ingest_bucket, options.upload_key)
+    if options.file.stat().st_size:
+        s3.upload_file(str(options.file), resources.ingest_bucket, options.upload_key)
+    else:  # a file of /proc says 0 bytes and has more: what it holds is what reading gives
+        body = options.file.read_bytes()
+        s3.put_object(Bucket=resources.ingest_bucket, Key=options.upload_key, Body=body)
     head = s3.head_object(Bucket=resources.ingest_bucket, Key=options.upload_key)
     result.event = object_created_event(
         bucket=resources.ingest_bucket,
@@ -274,11 +290,15 @@ def run(
     return result
 
 
-def _call(result: LocalRun, handler: Callable[[Any, Any], Any], key: str) -> Mapping[str, Any]:
-    """One invocation, timed; what it raises is recorded, as Lambda records a failure."""
+def _call(
+    result: LocalRun, handler: Callable[[Any, Any], Any], function: FunctionSettings, key: str
+) -> Mapping[str, Any]:
+    """One invocation, timed, with its own context; what it raises is recorded, as Lambda
+    records a failure."""
+    context = function.context()
     started = time.perf_counter()
     try:
-        response: Mapping[str, Any] = handler(result.event, None)
+        response: Mapping[str, Any] = handler(result.event, context)
     except Exception as error:  # the function failed: report it, as Lambda would log it
         result.handler_error = f"{type(error).__name__}: {error}"
         response = {}
@@ -306,7 +326,9 @@ def _invoke(result: LocalRun, resources: LocalEnvironment, progress: Progress) -
             lambda: load_handler(resources.function_environment, role),
         )
         result.handler = handler
-        result.response = _call(result, handler, "first_invocation")
+        assert result.stack is not None
+        function = FunctionSettings.of(result.stack, result.region)
+        result.response = _call(result, handler, function, "first_invocation")
         if result.handler_error is None:
-            result.redelivery = _call(result, handler, "redelivery")
+            result.redelivery = _call(result, handler, function, "redelivery")
     result.function_log = function_log.getvalue().splitlines()

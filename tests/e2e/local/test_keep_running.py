@@ -14,7 +14,9 @@ import csv
 import gzip
 import io
 import json
+import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -92,7 +94,13 @@ class Platform:
         return "".join(self.lines)
 
     def exports(self) -> dict[str, str]:
-        return dict(re.findall(r"(AWS_[A-Z_]+)=(\S+)", self.output))
+        return dict(re.findall(r"(AWS_[A-Z_]+|[A-Z_]+_BUCKET|TABLE_NAME)=(\S+)", self.output))
+
+    def commands(self) -> str:
+        """The ready-to-paste block, from its first line to the redrive command."""
+        start = self.output.index("unset AWS_SESSION_TOKEN AWS_PROFILE")
+        end = self.output.index("\n", self.output.index("-m operations redrive", start))
+        return self.output[start:end]
 
 
 def table_items(env: dict[str, str], symbol: str) -> list[dict[str, Any]]:
@@ -183,9 +191,13 @@ def step_it_prints_ready_to_paste_variables_and_commands(
         r"^The emulator keeps running on http://127\.0\.0\.1:\d+: Ctrl-C stops it\.$", output, re.M
     )
     assert "unset AWS_SESSION_TOKEN AWS_PROFILE" in output
-    assert f"aws s3 cp {REPO_ROOT}/samples/market-data.jsonl s3://{INGEST}/incoming/" in output
-    assert f"aws lambda invoke --function-name {FUNCTION}" in output
+    assert env["INGEST_BUCKET"] == INGEST and env["ARCHIVE_BUCKET"] == ARCHIVE  # the handler's
+    assert env["TABLE_NAME"] == TABLE
+    assert "samples/market-data.jsonl" not in output  # the sample again would be a duplicate
     assert "-m operations query --table" in output and "-m operations redrive --queue-url" in output
+    endpoint = f"--endpoint-url {env['AWS_ENDPOINT_URL']}"
+    aws = [line for line in platform.commands().splitlines() if line.startswith("aws ")]
+    assert aws and all(endpoint in line for line in aws)  # aws-cli v1 ignores AWS_ENDPOINT_URL
 
 
 def step_an_upload_is_processed_as_s3_delivers_it(env: dict[str, str]) -> None:
@@ -264,11 +276,51 @@ def step_a_failed_event_is_redriven_once_and_a_second_redrive_changes_nothing(
     assert sqs.receive_message(QueueUrl=queue_url, WaitTimeSeconds=1).get("Messages") is None
     (bar,) = table_items(env, "OUTG")
     assert bar["trade_count"] == {"N": "3"}
+    # The function's log lines carry the request id of the failed invocations (their record's).
+    request_id = record["requestContext"]["requestId"]
+    assert f'"request_id": "{request_id}"' in platform.output
 
     sqs.send_message(QueueUrl=queue_url, MessageBody=message["Body"])  # the same record again
     again = operations(env, *redrive, "--apply")
     assert "1 replayed" in again.stdout
     assert table_items(env, "OUTG") == [bar]  # deduplicated: nothing counted twice
+
+
+def step_a_replay_the_function_refuses_keeps_its_message(env: dict[str, str]) -> None:
+    """A record whose event names another bucket: the function returns normally, refusing it;
+    the redrive says so, keeps the message and exits 1."""
+    sqs = client("sqs", env)
+    queue_url = sqs.get_queue_url(QueueName=f"dev-trading-processor-failures-{REGION}")["QueueUrl"]
+    foreign = {"Records": [{"eventName": "ObjectCreated:Put", "s3": {
+        "bucket": {"name": "example-prod-bucket"},
+        "object": {"key": "incoming/x.jsonl", "eTag": "abc"}}}]}  # fmt: skip
+    body = {
+        "version": "1.0", "timestamp": "2026-11-22T10:05:00.000Z",
+        "requestContext": {"requestId": "r-1", "condition": "RetriesExhausted",
+                           "functionArn": f"arn:aws:lambda:{REGION}:123456789012:function:{FUNCTION}:$LATEST",
+                           "approximateInvokeCount": 3},
+        "requestPayload": foreign,
+    }  # fmt: skip
+    sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps(body))
+    sqs.send_message(QueueUrl=queue_url, MessageBody="not json at all")
+    dry = operations(env, "redrive", "--queue-url", queue_url, "--function", FUNCTION)
+    assert "not a Lambda failure record: 'not json at all'" in dry.stdout
+    assert "condition unknown" not in dry.stdout
+    applied = operations(
+        env, "redrive", "--queue-url", queue_url, "--function", FUNCTION, "--apply"
+    )
+    assert applied.returncode == 1, applied.stdout + applied.stderr
+    assert (
+        "replayed but NOT applied, message kept: refused: the function refused the event, "
+        "nothing was read or written (s3://example-prod-bucket/incoming/x.jsonl: not the ingest "
+        f"bucket {INGEST}; nothing read)"
+    ) in applied.stdout
+    assert "replayed: the function applied it" not in applied.stdout
+    assert "1 not applied (kept)" in applied.stdout
+    left = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1)
+    assert sorted(m["Body"] for m in left["Messages"]) == sorted(
+        [json.dumps(body), "not json at all"]
+    )
 
 
 def step_ctrl_c_stops_it_cleanly(platform: Platform, env: dict[str, str]) -> None:
@@ -290,4 +342,27 @@ def test_keep_running_end_to_end(platform, env):
     step_a_direct_invocation_through_lambdas_api(env)
     step_the_query_command_reads_the_running_emulator(env)
     step_a_failed_event_is_redriven_once_and_a_second_redrive_changes_nothing(platform, env)
+    step_a_replay_the_function_refuses_keeps_its_message(env)
     step_ctrl_c_stops_it_cleanly(platform, env)
+
+
+@pytest.mark.skipif(shutil.which("aws") is None, reason="no aws CLI: the printed commands need it")
+def test_the_printed_commands_work_as_pasted(platform):
+    """Pasted into bash as they are, with the `aws` installed here (v1 or v2): every command
+    succeeds, and the new market data changes bars (it is not a duplicate of the sample)."""
+    shell_env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    ran = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", platform.commands()], env=shell_env,
+        capture_output=True, text=True, timeout=240, check=False,
+    )  # fmt: skip
+    assert ran.returncode == 0, ran.stderr
+    assert re.search(r'"batch_id": ?"direct-[0-9a-f]+"', ran.stdout)  # lambda invoke's response
+    assert '"StatusCode": 200' in ran.stdout
+    assert '"Items": [' in ran.stdout  # aws dynamodb query
+    assert "raw/dt=" in ran.stdout  # aws s3 ls of the archive
+    assert "Failure queue" in ran.stdout  # the redrive's dry run
+    wait_for(
+        "the new market data applied",
+        lambda: re.search(r"asynchronous event processed: s3-[0-9a-f]+: applied, 100 accepted",
+                          platform.output),
+    )  # fmt: skip

@@ -8,6 +8,7 @@ import re
 import socket
 import subprocess
 import sys
+import uuid
 from decimal import Decimal
 
 import pytest
@@ -43,6 +44,7 @@ def test_readmes_first_command():
     check_stored_bars_match_an_independent_aggregation(demo)
     check_bad_records_are_counted_with_reasons_and_redelivery_changes_nothing(demo)
     check_archive_holds_raw_and_rejected_objects(demo)
+    check_the_log_lines_carry_each_invocations_request_id(demo)
     check_nothing_is_left_listening(demo)
 
 
@@ -70,6 +72,7 @@ def check_the_handler_ran_as_the_rendered_role_with_iam_enforced(
     assert "boundary arn:aws:iam::123456789012:policy/dev-trading-workload-boundary" in demo.stdout
     assert "every call it made was allowed" in demo.stdout
     assert reported_probes(demo.stdout) == PROBES
+    assert "not evaluated locally" not in demo.stdout  # dev has no database: nothing to note
 
 
 def check_stored_bars_match_an_independent_aggregation(
@@ -95,6 +98,17 @@ def check_archive_holds_raw_and_rejected_objects(demo: subprocess.CompletedProce
     assert re.search(r"raw/dt=\d{4}-\d\d-\d\d/hour=\d\d/s3-[0-9a-f]+\.jsonl\.gz", demo.stdout)
     assert re.search(r"rejected/dt=\d{4}-\d\d-\d\d/hour=\d\d/s3-[0-9a-f]+\.jsonl\.gz", demo.stdout)
     assert "first invocation" in demo.stdout
+
+
+def check_the_log_lines_carry_each_invocations_request_id(
+    demo: subprocess.CompletedProcess[str],
+) -> None:
+    """As Lambda runs it: a context with a fresh request id for the delivery and the redelivery."""
+    log = demo.stdout.split("Function log (JSON lines)\n")[1].split("\nArchive ")[0]
+    ids = [json.loads(line)["request_id"] for line in log.splitlines() if line.strip()]
+    assert ids and None not in ids
+    assert len(set(ids)) == 2  # the first delivery's, then the redelivery's
+    assert all(uuid.UUID(i).version == 4 for i in ids)
 
 
 def check_nothing_is_left_listening(demo: subprocess.CompletedProcess[str]) -> None:
@@ -149,6 +163,18 @@ def test_direct_invocation_mode(tmp_path):
             "trades": Decimal(2),
         }
     }  # fmt: skip
+
+
+def test_an_event_the_function_refuses_is_reported_as_refused_and_fails(tmp_path):
+    """Not `Batch None: 0 accepted` and exit 0: the report says refused, and why."""
+    payload = tmp_path / "null.json"
+    payload.write_text("null")
+    result = run_demo("--invoke", str(payload))
+    assert result.returncode == 1, result.stderr
+    assert "\nREFUSED by the function: nothing read or written\n  event is " in result.stdout
+    assert "Batch None" not in result.stdout
+    assert "Redelivery of the same invocation: refused again" in result.stdout
+    assert "Traceback" not in result.stderr
 
 
 @pytest.mark.parametrize(
