@@ -174,7 +174,7 @@ def test_six_megabytes_of_junk_lines_are_each_rejected(aws, handler):
 def test_direct_event_with_trades_not_a_list_is_rejected_whole_and_kept(aws, handler):
     response = handler({"trades": "x" * 1000, "note": 1}, None)
     assert response["accepted"] == 0 and response["status"] == "rejected"
-    assert "'trades' is str" in response["rejected"][0]["reason"]
+    assert "'trades' is a string" in response["rejected"][0]["reason"]
     (source,) = [k for k in archive_keys(aws["s3"], "rejected/") if ".source." in k]
     assert archive(aws["s3"], source)[source] == [{"trades": "x" * 1000, "note": 1}]
 

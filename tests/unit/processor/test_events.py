@@ -98,8 +98,8 @@ def test_given_batch_id_and_single_trade_form():
 @pytest.mark.parametrize(
     ("event", "problem"),
     [
-        ({"trades": "nope"}, "'trades' is str; allowed: a list of trade objects"),
-        ({"trades": {"a": 1}}, "'trades' is dict"),
+        ({"trades": "nope"}, "'trades' is a string; allowed: an array of trade objects"),
+        ({"trades": {"a": 1}}, "'trades' is an object"),
         ({"trades": [], "batch_id": "a/b"}, "batch_id: 'a/b' is invalid"),
         ({"trades": [], "batch_id": "x" * 129}, "is invalid; allowed: 1-128 characters"),
         ({"trades": [], "batch_id": 5}, "batch_id: '5' is invalid"),
@@ -115,8 +115,11 @@ def test_malformed_direct_events_are_rejected_whole(event, problem):
     ("event", "reason"),
     [
         ({"hello": 1}, "neither 'trades'"),
-        ([1], "event is list"),
-        ("text", "event is str"),
+        ([1], "event is an array"),
+        ("text", "event is a string"),
+        (None, "event is null"),
+        (7, "event is a number"),
+        (True, "event is a boolean"),
         ({"Records": []}, "'Records' is not a non-empty list"),
         ({"Records": "x"}, "'Records' is not a non-empty list"),
     ],

@@ -15,7 +15,7 @@ import msgspec
 from processor.bars import block_bars
 from processor.decode import CHUNK_RECORDS, ENCODER, Chunk, record_into
 from processor.events import BATCH_ID_RE, DirectBatch, digest
-from processor.records import Trade, show
+from processor.records import Trade, json_kind, show
 
 __all__ = ["decode_records", "direct_batch"]
 
@@ -87,7 +87,7 @@ def direct_batch(event: Mapping[str, Any]) -> DirectBatch:
     given = event.get("batch_id")
     problem = None
     if "trades" in event and not isinstance(records, list):
-        problem = f"event: 'trades' is {type(records).__name__}; allowed: a list of trade objects"
+        problem = f"event: 'trades' is {json_kind(records)}; allowed: an array of trade objects"
     elif given is not None and (not isinstance(given, str) or not BATCH_ID_RE.fullmatch(given)):
         problem = (
             f"batch_id: {show(given)} is invalid; allowed: 1-128 characters of A-Z a-z 0-9 "

@@ -16,7 +16,7 @@ from urllib.parse import unquote_plus
 import msgspec
 
 from processor.contract import INGEST_PREFIX
-from processor.records import show
+from processor.records import json_kind, show
 from processor.settings import Limits
 
 __all__ = [
@@ -132,7 +132,7 @@ def parse_event(event: Any, ingest_bucket: str, limits: Limits) -> Event:
     if not isinstance(event, Mapping):
         return Event(
             "unusable",
-            [Refusal("event", f"event is {type(event).__name__}; allowed: a JSON object")],
+            [Refusal("event", f"event is {json_kind(event)}; allowed: a JSON object")],
         )
     records = event.get("Records")
     if "Records" in event:

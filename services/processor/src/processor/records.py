@@ -12,7 +12,7 @@ way it arrives.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_DOWN, Context, Decimal, InvalidOperation
 from operator import attrgetter
@@ -94,6 +94,19 @@ def has_lone_surrogate(text: str) -> bool:
     """Whether ``text`` holds a lone surrogate (an invalid ``\\udXXX`` escape or a byte that
     was not UTF-8): such text cannot be written as UTF-8."""
     return not text.isascii() and _SURROGATE_RE.search(text) is not None
+
+
+def json_kind(value: Any) -> str:
+    """What ``value`` is in JSON's terms, for messages read by people who wrote JSON."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float | Decimal):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    return "an object" if isinstance(value, Mapping) else "an array"
 
 
 def show(value: Any) -> str:
