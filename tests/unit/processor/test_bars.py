@@ -163,6 +163,9 @@ def _decoded(**change: object) -> Trade:
         ([{"quantity": "0"}], False),
         ([{"quantity": "0.000000001"}], False),
         ([{"price": "0.000000001"}], False),
+        ([{"quantity": "NaN"}], False),  # a quiet NaN: sums to NaN without raising
+        ([{"quantity": "0.5"}, {"quantity": "NaN"}], False),
+        ([{"quantity": "Infinity"}], False),
         ([{"price": "1.5"}, {"price": "2.000000001"}, {"price": "3"}], False),  # off the notional
         ([{"quantity": "0.5"}, {"price": "2.000000001"}], False),  # fractions: the columns
     ],
