@@ -33,7 +33,7 @@ pytest:
 	.venv/bin/pytest -n 2
 
 # Mutation testing of the processor's core modules with mutmut 3 (not part of `make test`; about
-# 9 minutes on 2 cores): how many deliberately broken variants of bars.py, records.py and decode.py
+# 3 minutes on 2 cores): how many deliberately broken variants of bars.py, records.py and decode.py
 # the processor's unit tests catch (a test fails, or they run past their time limit), per module.
 # Runs in build/mutation (see services/processor/pyproject.toml); afterwards
 # `cd build/mutation && ../../.venv/bin/mutmut show <name>` prints one surviving mutant.
