@@ -36,7 +36,10 @@ def expected_bars(*batches: Iterable[dict[str, Any]]) -> Items:
     with localcontext() as context:
         context.prec = 200
         for (symbol, minute), members in groups.items():
-            ordered = sorted(members, key=lambda t: (int(t["timestamp"]), t["trade_id"]))
+            ordered = sorted(
+                members,
+                key=lambda t: (int(t["timestamp"]), t["trade_id"], Decimal(str(t["price"]))),
+            )
             prices = [Decimal(str(t["price"])) for t in members]
             quantities = [Decimal(str(t["quantity"])) for t in members]
             volume = sum(quantities, Decimal(0))

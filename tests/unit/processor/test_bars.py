@@ -177,3 +177,12 @@ def test_the_bulk_check_refuses_what_validation_refuses(changes, valid):
         assert not valid
     else:
         assert (block_bars(trades) is not None) is valid
+
+
+def test_merging_is_order_free_when_two_batches_carry_the_same_trade_at_the_same_millisecond():
+    """Trade ids are unique within a batch, not across batches: a tie on (timestamp, trade_id)
+    is broken by the price, the lower one opening and the higher one closing."""
+    (a,) = bars_of([trade("t1", "10")]).values()
+    (b,) = bars_of([trade("t1", "11")]).values()
+    assert open_close(merge(a, b)) == open_close(merge(b, a))
+    assert (merge(a, b).open, merge(a, b).close) == (Decimal("10"), Decimal("11"))

@@ -98,8 +98,13 @@ def exceeds_limits(bar: Bar) -> bool:
 
 def merge(a: Bar, b: Bar) -> Bar:
     """The bar of the union of the trades of ``a`` and ``b`` (same symbol and minute)."""
-    first = a if (a.open_ts, a.open_trade_id) <= (b.open_ts, b.open_trade_id) else b
-    last = a if (a.close_ts, a.close_trade_id) >= (b.close_ts, b.close_trade_id) else b
+    # The price breaks a tie too: two batches may carry one trade id at one millisecond.
+    first = a if (a.open_ts, a.open_trade_id, a.open) <= (b.open_ts, b.open_trade_id, b.open) else b
+    last = (
+        a
+        if (a.close_ts, a.close_trade_id, a.close) >= (b.close_ts, b.close_trade_id, b.close)
+        else b
+    )
     return Bar(
         a.symbol,
         a.minute_ms,
