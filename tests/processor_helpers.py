@@ -15,6 +15,8 @@ from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 from typing import Any
 
+from tests.analytics_table import create_analytics_table
+
 TABLE, ARCHIVE, INGEST, REGION = "dev-analytics", "dev-archive", "dev-ingest", "us-east-1"
 Items = dict[tuple[str, str], dict[str, Any]]
 
@@ -143,18 +145,7 @@ def jsonl(records: Iterable[Any]) -> bytes:
 
 def create_resources(ddb: Any, s3: Any, *, versioned: bool = False) -> None:
     """The table and buckets as the infrastructure defines them (keys, TTL attribute)."""
-    ddb.create_table(
-        TableName=TABLE,
-        BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-        KeySchema=[
-            {"AttributeName": "pk", "KeyType": "HASH"},
-            {"AttributeName": "sk", "KeyType": "RANGE"},
-        ],
-    )
+    create_analytics_table(ddb, TABLE)
     ddb.update_time_to_live(
         TableName=TABLE, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"}
     )

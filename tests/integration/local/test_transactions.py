@@ -13,6 +13,7 @@ from moto.dynamodb.models.table import Table
 
 from local_platform import transactions
 from local_platform.emulator import serialise_moto_dynamodb
+from tests.analytics_table import create_analytics_table
 
 pytestmark = pytest.mark.integration  # see tests/conftest.py: kinds of test
 
@@ -31,17 +32,9 @@ def ddb() -> Iterator[Any]:
             aws_secret_access_key="test",
         )
         for name in (TABLE, OTHER):
-            client.create_table(
-                TableName=name,
-                BillingMode="PAY_PER_REQUEST",
-                AttributeDefinitions=[
-                    {"AttributeName": "pk", "AttributeType": "S"},
-                    {"AttributeName": "sk", "AttributeType": "S"},
-                ],
-                KeySchema=[
-                    {"AttributeName": "pk", "KeyType": "HASH"},
-                    {"AttributeName": "sk", "KeyType": "RANGE"},
-                ],
+            create_analytics_table(
+                client,
+                name,
                 StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
             )
         yield client

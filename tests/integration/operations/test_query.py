@@ -15,6 +15,7 @@ from moto import mock_aws
 from operations.cli import main
 from operations.errors import OperationsError
 from operations.query import BarRange, parse_moment, print_bars, read_bars
+from tests.analytics_table import create_analytics_table
 
 pytestmark = pytest.mark.integration  # see tests/conftest.py: kinds of test
 
@@ -118,18 +119,7 @@ def table() -> Iterator[Any]:
         ddb = boto3.client(
             "dynamodb", region_name="us-east-1", aws_access_key_id="t", aws_secret_access_key="t"
         )
-        ddb.create_table(
-            TableName=TABLE,
-            BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            KeySchema=[
-                {"AttributeName": "pk", "KeyType": "HASH"},
-                {"AttributeName": "sk", "KeyType": "RANGE"},
-            ],
-        )
+        create_analytics_table(ddb, TABLE)
         for minute in range(25, 40):
             ddb.put_item(
                 TableName=TABLE, Item=bar("AAPL", f"2026-11-20T14:{minute}Z", f"10.{minute}")
