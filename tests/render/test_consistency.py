@@ -15,6 +15,10 @@ from platform_core.environment_report import REPORT_PATH, build_report
 from platform_core.offline import RenderedStack, render_stack
 from tests.repository import ENVIRONMENTS, STACKS_DIR
 
+# What a reference to a document outside the repository looks like (an id such as "X-12", a
+# section sign): the report is read by people who have only the repository.
+CITATION = re.compile(r"\b[RHLBP]-[0-9]+\b|SPEC|§")
+
 FUNCTION = "aws:lambda/function:Function trading-analytics/processor/function"
 REGENERATE = "run `python -m platform_core.docs` and commit docs/environments.md"
 
@@ -105,7 +109,7 @@ def test_report_shows_differences_inventory_and_capacity(rendered_stacks):
     )
     assert "| Lambda reserved concurrency | 50 | 100 | 50% |" in report
     assert "Unexplained differences: 0." in report
-    assert not re.search(r"\b[RHLBP]-[0-9]+\b|SPEC|§", report)
+    assert not CITATION.search(report), "the report must explain itself in words"
 
 
 def test_stack_directories_differ_only_in_the_environment_name(stacks_dir):
