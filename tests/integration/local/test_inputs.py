@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import io
-import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -53,18 +52,6 @@ def test_a_path_that_is_not_a_regular_file_is_named_for_what_it_is(
     path, says = not_regular_files(tmp_path)[kind]
     assert main([option, str(path)], out=io.StringIO()) == 2  # returns: nothing read the FIFO
     assert capsys.readouterr().err == f"error: {what} {path} {says}\n"
-
-
-def test_a_payload_with_both_direct_forms_is_refused_as_ambiguous(tmp_path, capsys):
-    """The function would take 'trades' and drop 'trade_data' without a word."""
-    payload = tmp_path / "both.json"
-    trade = {"trade_id": "t1", "symbol": "AAPL", "price": 1, "quantity": 1, "timestamp": 0}
-    payload.write_text(json.dumps({"trades": [trade], "trade_data": trade}))
-    assert main(["--invoke", str(payload)], out=io.StringIO()) == 2
-    assert capsys.readouterr().err == (
-        f"error: payload file {payload} has both 'trades' and 'trade_data': the function would "
-        "process 'trades' and ignore 'trade_data'; allowed: one of them\n"
-    )
 
 
 @pytest.fixture

@@ -179,6 +179,17 @@ def test_direct_event_with_trades_not_a_list_is_rejected_whole_and_kept(aws, han
     assert archive(aws["s3"], source)[source] == [{"trades": "x" * 1000, "note": 1}]
 
 
+def test_direct_event_with_both_forms_is_rejected_whole_not_half_read(aws, handler):
+    """Taking 'trades' and ignoring 'trade_data' would lose a trade without a word."""
+    event = {"trades": TRADES[:2], "trade_data": TRADES[2]}
+    response = handler(event, None)
+    assert response["status"] == "rejected" and response["accepted"] == 0
+    assert "has 'trades' and 'trade_data'" in response["rejected"][0]["reason"]
+    assert stored_bars(aws["ddb"]) == {}
+    (source,) = [k for k in archive_keys(aws["s3"], "rejected/") if ".source." in k]
+    assert archive(aws["s3"], source)[source] == [json.loads(json.dumps(event))]
+
+
 def test_unusable_event_is_refused_without_writes(aws, handler):
     events: list[Any] = [[1], {"hello": 1}, {"Records": []}, "text"]
     for event in events:

@@ -103,6 +103,15 @@ def test_given_batch_id_and_single_trade_form():
         ({"trades": [], "batch_id": "a/b"}, "batch_id: 'a/b' is invalid"),
         ({"trades": [], "batch_id": "x" * 129}, "is invalid; allowed: 1-128 characters"),
         ({"trades": [], "batch_id": 5}, "batch_id: '5' is invalid"),
+        (
+            {"trades": TRADES[:1], "trade_data": TRADES[1]},
+            "event: has 'trades' and 'trade_data'; allowed: exactly one of 'trades'",
+        ),
+        ({"trade_data": TRADES[0], "Records": []}, "has 'trade_data' and 'Records'"),
+        (
+            {"Records": [record()], "trades": TRADES[:1], "trade_data": None},
+            "has 'trades' and 'trade_data' and 'Records'",
+        ),
     ],
 )
 def test_malformed_direct_events_are_rejected_whole(event, problem):

@@ -24,6 +24,8 @@ _PRICE, _QUANTITY = itemgetter("price"), itemgetter("quantity")
 #: What a JSON number decodes to (a Decimal: a JSON document's fractions).
 _JSON_NUMBERS: Final = frozenset({int, float, Decimal})
 _SORTED: Final = msgspec.msgpack.Encoder(order="sorted")
+#: The keys that say what an event is; an event has exactly one.
+_FORMS: Final = ("trades", "trade_data", "Records")
 
 
 def _canonical(value: Any) -> bytes:
@@ -86,7 +88,13 @@ def direct_batch(event: Mapping[str, Any]) -> DirectBatch:
     fingerprint = digest(_canonical(records))
     given = event.get("batch_id")
     problem = None
-    if "trades" in event and not isinstance(records, list):
+    forms = [name for name in _FORMS if name in event]
+    if len(forms) > 1:  # taking one would drop the other without a word
+        problem = (
+            f"event: has {' and '.join(map(repr, forms))}; allowed: exactly one of "
+            "'trades' (an array of trades), 'trade_data' (one trade) or S3 'Records'"
+        )
+    elif "trades" in event and not isinstance(records, list):
         problem = f"event: 'trades' is {json_kind(records)}; allowed: an array of trade objects"
     elif given is not None and (not isinstance(given, str) or not BATCH_ID_RE.fullmatch(given)):
         problem = (

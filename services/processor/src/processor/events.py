@@ -134,6 +134,10 @@ def parse_event(event: Any, ingest_bucket: str, limits: Limits) -> Event:
             "unusable",
             [Refusal("event", f"event is {json_kind(event)}; allowed: a JSON object")],
         )
+    if "trades" in event or "trade_data" in event:  # (with 'Records' too: ambiguous, refused)
+        from processor.direct import direct_batch  # direct calls only: loaded on the first
+
+        return Event("direct", [direct_batch(event)])
     records = event.get("Records")
     if "Records" in event:
         if not isinstance(records, list) or not records:
@@ -151,10 +155,6 @@ def parse_event(event: Any, ingest_bucket: str, limits: Limits) -> Event:
             for i in range(limits.max_event_records, len(records))
         ]
         return Event("s3", sources)
-    if "trades" in event or "trade_data" in event:
-        from processor.direct import direct_batch  # direct calls only: loaded on the first
-
-        return Event("direct", [direct_batch(event)])
     return Event(
         "unusable",
         [
