@@ -1,5 +1,5 @@
 # The two commands of README.md. Both install what they need first (scripts/install.sh).
-.PHONY: demo bench-local test install lint typecheck pytest mutation clean
+.PHONY: demo bench-local test install lint typecheck pytest mutation bytecode clean
 
 install:
 	@./scripts/install.sh
@@ -48,6 +48,12 @@ mutation: install
 		  else if (status != "") survivors = survivors "\n  " $$0 } \
 		END { for (m in total) printf "%-8s %4d/%-4d caught (%.1f%%)\n", m, killed[m], total[m], 100 * killed[m] / total[m]; \
 		      if (survivors != "") print "not caught:" survivors }'
+
+# Compile the function's modules with Lambda's Python 3.13 into services/processor/bytecode (to
+# commit after changing the processor's code; see README, Extending).
+PYTHON313 ?= python3.13
+bytecode: install
+	.venv/bin/python -m platform_core.bytecode --python $(PYTHON313)
 
 clean:
 	rm -rf .venv .tools build .mypy_cache .ruff_cache .pytest_cache .hypothesis

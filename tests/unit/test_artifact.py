@@ -6,12 +6,14 @@ That the processor's zip is small and arm64-only is checked in tests/unit/proces
 from __future__ import annotations
 
 import os
+import sys
 import zipfile
 from pathlib import Path
 
 import pytest
 
-from platform_core.artifact import build_lambda_artifact
+from platform_core.artifact import LAMBDA_BYTECODE_MAGIC, build_lambda_artifact, source_hash
+from platform_core.bytecode import compile_bytecode, main
 from platform_core.errors import ArtifactError
 
 
@@ -64,3 +66,66 @@ def test_unpinned_dependency_is_refused(tmp_path):
 def test_directory_without_init_is_refused(tmp_path):
     with pytest.raises(ArtifactError, match="is not a Python package"):
         build_lambda_artifact(tmp_path, [], tmp_path / "out")
+
+
+def bytecode(source: bytes, magic: bytes = LAMBDA_BYTECODE_MAGIC, flags: int = 0b11) -> bytes:
+    """A bytecode file's header (PEP 552) for ``source``, and a body no test imports."""
+    return magic + flags.to_bytes(4, "little") + source_hash(source) + b"code"
+
+
+def test_bytecode_ships_only_with_the_exact_source_it_was_compiled_from(tmp_path):
+    package = make_package(tmp_path)
+    handler = (package / "handler.py").read_bytes()
+    committed = tmp_path / "bytecode" / "demo"
+    (committed / "sub").mkdir(parents=True)
+    (committed / "handler.cpython-313.pyc").write_bytes(bytecode(handler))
+    (committed / "__init__.cpython-313.pyc").write_bytes(bytecode(b"# an older version\n"))
+    (committed / "sub" / "__init__.cpython-313.pyc").write_bytes(bytecode(b"", flags=0b01))
+    artifact = build_lambda_artifact(package, [], tmp_path / "out", tmp_path / "bytecode")
+    assert artifact.entries == (
+        "demo/__init__.py",
+        "demo/__pycache__/handler.cpython-313.pyc",
+        "demo/handler.py",
+        "demo/sub/__init__.py",
+    )
+    # stale; and unchecked (Python would run it even against another source): both left out
+    assert artifact.without_bytecode == ("demo/__init__.py", "demo/sub/__init__.py")
+    with zipfile.ZipFile(artifact.path) as archive:
+        assert archive.read("demo/__pycache__/handler.cpython-313.pyc") == bytecode(handler)
+
+
+def test_bytecode_of_another_python_is_not_shipped(tmp_path):
+    package = make_package(tmp_path)
+    handler = (package / "handler.py").read_bytes()
+    committed = tmp_path / "bytecode" / "demo"
+    committed.mkdir(parents=True)
+    other = (3495).to_bytes(2, "little") + b"\r\n"  # Python 3.11's magic number
+    (committed / "handler.cpython-313.pyc").write_bytes(bytecode(handler, magic=other))
+    artifact = build_lambda_artifact(package, [], tmp_path / "out", tmp_path / "bytecode")
+    assert "demo/handler.py" in artifact.without_bytecode
+    assert not [entry for entry in artifact.entries if "__pycache__" in entry]
+
+
+def test_compiling_refuses_a_python_that_is_not_lambdas(capsys):
+    """Its bytecode would carry another magic number, and Lambda would ignore every file."""
+    assert sys.version_info[:2] != (3, 13)  # the test suite's Python is not Lambda's
+    assert main(["--python", sys.executable]) == 2
+    assert f"error: {sys.executable} is not Python 3.13, the version Lambda runs" in (
+        capsys.readouterr().err
+    )
+    with pytest.raises(ArtifactError, match="cannot run /no/such/python"):
+        compile_bytecode("/no/such/python")
+
+
+def test_the_check_names_each_module_without_matching_bytecode(monkeypatch, capsys):
+    from platform_core import bytecode as module
+
+    assert main(["--check"]) == 0
+    modules = module.artifact_modules()
+    changed = dict(modules, **{"processor/contract.py": modules["processor/contract.py"] + b"#"})
+    monkeypatch.setattr(module, "artifact_modules", lambda package=module.PACKAGE: changed)
+    assert main(["--check"]) == 1
+    assert capsys.readouterr().err.startswith(
+        "processor/contract.py: no bytecode compiled from this source\nrun: python -m "
+        "platform_core.bytecode"
+    )

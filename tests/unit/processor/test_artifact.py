@@ -7,7 +7,7 @@ import zipfile
 
 import pytest
 
-from platform_core.artifact import build_package_artifact
+from platform_core.artifact import build_package_artifact, cache_entry
 from tests.repository import REPO_ROOT as ROOT
 
 _EM_X86_64, _EM_AARCH64 = 62, 183
@@ -38,7 +38,20 @@ def test_zip_holds_arm64_binaries_only_and_stays_small(artifact):
         names = archive.namelist()
         machines = {n: elf_machine(archive.read(n)) for n in names if ".so" in n}
     assert "processor/handler.py" in names
-    assert not [n for n in names if "__pycache__" in n or n.startswith(("tests/", "boto"))]
+    assert not [n for n in names if n.startswith(("tests/", "boto"))]
     assert machines, "msgspec's compiled extension should be vendored"
     assert set(machines.values()) == {_EM_AARCH64}, machines
     assert all(".cpython-313-aarch64-linux-gnu.so" in n or "abi3" in n for n in machines)
+
+
+def test_every_module_ships_with_bytecode_compiled_from_its_source_by_lambdas_python(artifact):
+    """Without it every cold start compiles the modules: most of the handler's own import.
+    Fails when a module changed and its bytecode was not compiled again (the message says how)."""
+    assert artifact.without_bytecode == (), (
+        "stale or missing bytecode: run python -m platform_core.bytecode --python python3.13 "
+        "and commit services/processor/bytecode"
+    )
+    modules = [n for n in artifact.entries if n.endswith(".py")]
+    cached = [n for n in artifact.entries if "__pycache__" in n]
+    assert sorted(cached) == sorted(cache_entry(m) for m in modules)
+    assert all(n.endswith(".cpython-313.pyc") for n in cached)

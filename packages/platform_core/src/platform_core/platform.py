@@ -245,6 +245,15 @@ class TradingPlatform(PlatformComponent):
         database: Database | None,
     ) -> Processor:
         config = self._env_config
+        artifact = build_package_artifact(PROCESSOR_PACKAGE, artifact_dir)
+        if artifact.without_bytecode:  # still correct, only slower to start
+            pulumi.log.warn(
+                f"the function ships {len(artifact.without_bytecode)} module(s) without "
+                f"bytecode compiled from their current source, which each cold start compiles: "
+                f"{', '.join(artifact.without_bytecode)}. Run `python -m platform_core.bytecode "
+                "--python python3.13` and commit services/processor/bytecode",
+                self,
+            )
         return Processor(
             self.child_name("processor"),
             ProcessorArgs(
@@ -257,7 +266,7 @@ class TradingPlatform(PlatformComponent):
                 tracing=config.xray_tracing,
                 max_retry_attempts=config.async_max_retry_attempts,
                 max_event_age_seconds=config.async_max_event_age_seconds,
-                artifact=build_package_artifact(PROCESSOR_PACKAGE, artifact_dir),
+                artifact=artifact,
                 role_arn=role.role.arn,
                 log_group=logs.log_group,
                 role_policy=role.policy,
