@@ -8,13 +8,14 @@ from typing import Any
 
 import pulumi
 
+from platform_core import artifact as artifacts
 from platform_core import platform
 from platform_core.environments import STACKS_DIR
 from platform_core.offline import render_stack
 
 
 def warnings_of_a_render(monkeypatch: Any, stale: tuple[str, ...]) -> list[str]:
-    real = platform.build_package_artifact
+    real = artifacts.build_package_artifact
 
     def built(package: str, output_dir: Path) -> Any:
         artifact = real(package, output_dir)
