@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
+from platform_core.artifact import LAMBDA_PYTHON_VERSION
 from platform_core.dials import (
     Creates,
     Dial,
@@ -54,7 +55,8 @@ __all__ = [
     "EnvironmentConfig",
 ]
 
-LAMBDA_RUNTIME: Final = "python3.13"
+#: The runtime the artifact is built for (its wheels and bytecode).
+LAMBDA_RUNTIME: Final = f"python{LAMBDA_PYTHON_VERSION}"
 
 
 class BillingMode(StrEnum):
