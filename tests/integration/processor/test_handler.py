@@ -190,6 +190,59 @@ def test_direct_event_with_both_forms_is_rejected_whole_not_half_read(aws, handl
     assert archive(aws["s3"], source)[source] == [json.loads(json.dumps(event))]
 
 
+@pytest.mark.parametrize(
+    "event",
+    [
+        {"trades": TRADES[:2], "Trades": TRADES[2:4]},
+        {"trades": TRADES[:2], " trade_data": TRADES[3]},
+        {"Trades": TRADES[:2]},
+    ],
+    ids=["two-spellings", "padded-key", "misspelt-alone"],
+)
+def test_a_misspelt_form_is_rejected_whole_and_kept_not_ignored(aws, handler, event):
+    """'Trades' beside 'trades' used to be ignored as an unknown field, its trades dropped
+    without a word; alone, the event was refused and nothing of it kept."""
+    response = handler(event, None)
+    assert response["status"] == "rejected" and response["accepted"] == 0, response
+    assert stored_bars(aws["ddb"]) == {}
+    (source,) = [k for k in archive_keys(aws["s3"], "rejected/") if ".source." in k]
+    assert archive(aws["s3"], source)[source] == [json.loads(json.dumps(event))]
+
+
+def _nested(depth: int) -> Any:
+    value: Any = 1
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+@pytest.mark.parametrize(
+    ("extra", "kept"),
+    [
+        (_nested(100_000), "(nested deeper than"),
+        (10**5000, "<an integer of 16610 bits>"),
+        ({"\udc80": "\ud800"}, '{"\\\\udc80": "\\\\ud800"}'),
+        (float("nan"), '"nan"'),  # JSON has no NaN: kept as text
+    ],
+    ids=["deep", "huge-integer", "lone-surrogates", "nan"],
+)
+def test_a_hostile_ambiguous_event_is_kept_and_its_redelivery_is_a_duplicate(
+    aws, handler, extra, kept
+):
+    """The whole event is archived as strict JSON, however hostile; the same event again is
+    the same batch, so nothing is written twice; the response stays one short rejection."""
+    first = handler({"trades": TRADES[:2], "trade_data": extra}, None)
+    again = handler({"trade_data": extra, "trades": TRADES[:2]}, None)
+    assert (first["status"], again["status"]) == ("rejected", "duplicate")
+    assert first["batch_id"] == again["batch_id"] and first["batch_id"].startswith("invalid-")
+    assert len(json.dumps(first)) < 1000 and len(first["rejected"]) == 1
+    assert stored_bars(aws["ddb"]) == {}
+    (source,) = [k for k in archive_keys(aws["s3"], "rejected/") if ".source." in k]
+    ((line,),) = archive(aws["s3"], source).values()
+    assert line["trades"] == json.loads(json.dumps(TRADES[:2]))
+    assert kept in json.dumps(line["trade_data"], ensure_ascii=False)
+
+
 def test_unusable_event_is_refused_without_writes(aws, handler):
     events: list[Any] = [[1], {"hello": 1}, {"Records": []}, "text"]
     for event in events:

@@ -109,15 +109,48 @@ def test_given_batch_id_and_single_trade_form():
         ),
         ({"trade_data": TRADES[0], "Records": []}, "has 'trade_data' and 'Records'"),
         (
-            {"Records": [record()], "trades": TRADES[:1], "trade_data": None},
+            {"Records": [record()], "trades": TRADES[:1], "trade_data": TRADES[1]},
             "has 'trades' and 'trade_data' and 'Records'",
         ),
+        # A key spelled almost like a form is neither ignored nor lets its twin be read alone.
+        ({"trades": TRADES[:1], "Trades": TRADES[1:2]}, "has 'trades' and 'Trades'; allowed"),
+        ({"trades": TRADES[:1], " trade_data": TRADES[1]}, "has 'trades' and ' trade_data'"),
+        ({"tradeData": TRADES[1], "trade_data": TRADES[0]}, "has 'trade_data' and 'tradeData'"),
+        ({"Trades": TRADES[:1]}, "has 'Trades', which is not a key the function reads"),
+        ({"TRADE-DATA": TRADES[0]}, "has 'TRADE-DATA', which is not a key the function reads"),
+        ({"trades": None, "trade_data": None}, "has 'trades' and 'trade_data'"),
+        ({"trades": None}, "'trades' is null; allowed: an array of trade objects"),
     ],
 )
 def test_malformed_direct_events_are_rejected_whole(event, problem):
     batch = direct(event)
     assert batch.problem is not None and problem in batch.problem
     assert batch.batch_id.startswith("invalid-") and batch.payload == event
+
+
+@pytest.mark.parametrize(
+    ("event", "form"),
+    [
+        ({"trades": TRADES[:2], "trade_data": None}, "trades"),
+        ({"trades": None, "trade_data": TRADES[0]}, "trade_data"),
+        ({"trades": TRADES[:2], "Trades": None, "Records": None, "batch_id": None}, "trades"),
+    ],
+)
+def test_a_null_form_counts_as_absent_like_a_null_batch_id(event, form):
+    """Serialisers write unset optional fields as null; a null carries no trade, so reading
+    the other form drops nothing, and the batch is the one the event names without the null."""
+    alone = direct({form: event[form]})
+    batch = direct(event)
+    assert batch.problem is None and list(batch.records) == list(alone.records)
+    assert batch.batch_id == alone.batch_id and batch.batch_id.startswith("direct-")
+
+
+@pytest.mark.parametrize(
+    "key", ["record", "trade", "trades_count", "my_trades", "x" * 40 + "trades", "Records_"]
+)
+def test_keys_that_only_resemble_a_form_are_unknown_fields(key):
+    batch = direct({"trades": TRADES[:1], key: TRADES[1]})
+    assert batch.problem is None and list(batch.records) == TRADES[:1]
 
 
 @pytest.mark.parametrize(

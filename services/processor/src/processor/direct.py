@@ -14,7 +14,7 @@ import msgspec
 
 from processor.bars import block_bars
 from processor.decode import CHUNK_RECORDS, ENCODER, Chunk, record_into
-from processor.events import BATCH_ID_RE, DirectBatch, digest
+from processor.events import BATCH_ID_RE, FORMS, DirectBatch, digest, event_forms
 from processor.records import Trade, json_kind, show
 
 __all__ = ["decode_records", "direct_batch"]
@@ -24,8 +24,10 @@ _PRICE, _QUANTITY = itemgetter("price"), itemgetter("quantity")
 #: What a JSON number decodes to (a Decimal: a JSON document's fractions).
 _JSON_NUMBERS: Final = frozenset({int, float, Decimal})
 _SORTED: Final = msgspec.msgpack.Encoder(order="sorted")
-#: The keys that say what an event is; an event has exactly one.
-_FORMS: Final = ("trades", "trade_data", "Records")
+_ALLOWED_FORMS: Final = (
+    "exactly one of 'trades' (an array of trades), 'trade_data' (one trade) or S3 'Records', "
+    "spelled so (a null one counts as absent)"
+)
 
 
 def _canonical(value: Any) -> bytes:
@@ -82,19 +84,23 @@ def _canonical_slowly(value: Any) -> bytes:
     return "".join(out).encode("utf-8", "backslashreplace")
 
 
-def direct_batch(event: Mapping[str, Any]) -> DirectBatch:
-    """The batch of a direct invocation (its records, id and fingerprint), or why it is none."""
-    records = event["trades"] if "trades" in event else [event["trade_data"]]
+def direct_batch(event: Mapping[str, Any], forms: Sequence[Any] | None = None) -> DirectBatch:
+    """The batch of a direct invocation (its records, id and fingerprint), or why it is none.
+
+    ``forms``: the event's keys that name a form (``events.event_forms``, at least one)."""
+    forms = event_forms(event) if forms is None else forms
+    form = forms[0]
+    records = event[form] if form == "trades" else [event[form]]
     fingerprint = digest(_canonical(records))
     given = event.get("batch_id")
     problem = None
-    forms = [name for name in _FORMS if name in event]
     if len(forms) > 1:  # taking one would drop the other without a word
-        problem = (
-            f"event: has {' and '.join(map(repr, forms))}; allowed: exactly one of "
-            "'trades' (an array of trades), 'trade_data' (one trade) or S3 'Records'"
+        problem = f"event: has {' and '.join(map(show, forms))}; allowed: {_ALLOWED_FORMS}"
+    elif form not in FORMS:  # ignoring it would drop its trades without a word
+        problem = f"event: has {show(form)}, which is not a key the function reads; allowed: " + (
+            _ALLOWED_FORMS
         )
-    elif "trades" in event and not isinstance(records, list):
+    elif form == "trades" and not isinstance(records, list):
         problem = f"event: 'trades' is {json_kind(records)}; allowed: an array of trade objects"
     elif given is not None and (not isinstance(given, str) or not BATCH_ID_RE.fullmatch(given)):
         problem = (

@@ -27,6 +27,7 @@ __all__ = [
     "ObjectRef",
     "Refusal",
     "Source",
+    "event_forms",
     "parse_event",
 ]
 
@@ -34,6 +35,13 @@ __all__ = [
 BATCH_ID_PATTERN: Final = "[A-Za-z0-9._:-]{1,128}"
 BATCH_ID_RE: Final = re.compile(BATCH_ID_PATTERN)
 _DIRECT_FORMS: Final = '{"trades": [...], "batch_id": "optional"} or {"trade_data": {...}}'
+#: The keys that say what an event is, in the order reasons name them; an event has one.
+FORMS: Final = ("trades", "trade_data", "Records")
+#: The direct forms with case, spaces, '_' and '-' ignored: a key spelled so ('Trades',
+#: 'tradeData', ' trades') is a sender's slip that must not be ignored as an unknown field,
+#: nor let its twin be read alone.
+_FOLDED_DIRECT: Final = frozenset({"trades", "tradedata"})
+_FOLD: Final = re.compile(r"[\s_-]+")
 
 
 def digest(data: bytes) -> str:
@@ -93,6 +101,25 @@ class Event(msgspec.Struct, frozen=True):
     sources: list[Source]
 
 
+def _names_a_form(key: Any) -> bool:
+    if key in FORMS:
+        return True
+    return (
+        isinstance(key, str) and len(key) <= 32 and _FOLD.sub("", key).casefold() in _FOLDED_DIRECT
+    )
+
+
+def event_forms(event: Mapping[Any, Any]) -> list[Any]:
+    """The keys of ``event`` that name a form (exactly, or a direct form misspelt), exact
+    ones first. A key whose value is null carries nothing and is left out, unless every such
+    key is null (then each counts: the event is kept with its reason, not ignored)."""
+    named = sorted(
+        (key for key in event if _names_a_form(key)),
+        key=lambda key: FORMS.index(key) if key in FORMS else len(FORMS),
+    )
+    return [key for key in named if event[key] is not None] or named
+
+
 def _field(parent: Any, name: str) -> Any:
     return parent.get(name) if isinstance(parent, Mapping) else None
 
@@ -134,10 +161,11 @@ def parse_event(event: Any, ingest_bucket: str, limits: Limits) -> Event:
             "unusable",
             [Refusal("event", f"event is {json_kind(event)}; allowed: a JSON object")],
         )
-    if "trades" in event or "trade_data" in event:  # (with 'Records' too: ambiguous, refused)
+    forms = event_forms(event)
+    if forms and forms != ["Records"]:  # (with 'Records' too: ambiguous, refused)
         from processor.direct import direct_batch  # direct calls only: loaded on the first
 
-        return Event("direct", [direct_batch(event)])
+        return Event("direct", [direct_batch(event, forms)])
     records = event.get("Records")
     if "Records" in event:
         if not isinstance(records, list) or not records:
