@@ -50,10 +50,10 @@ mutation: install
 		      if (survivors != "") print "not caught:" survivors }'
 
 # Compile the function's modules with Lambda's Python 3.13 into services/processor/bytecode (to
-# commit after changing the processor's code; see README, Extending).
-PYTHON313 ?= python3.13
+# commit after changing the processor's code; see README, Extending). PYTHON313=/path/to/python3.13
+# if it is neither python3.13 on PATH nor a pyenv version.
 bytecode: install
-	.venv/bin/python -m platform_core.bytecode --python $(PYTHON313)
+	.venv/bin/python -m platform_core.bytecode $(if $(PYTHON313),--python $(PYTHON313))
 
 clean:
 	rm -rf .venv .tools build .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -8,6 +8,7 @@ import zipfile
 import pytest
 
 from platform_core.artifact import build_package_artifact, cache_entry
+from platform_core.bytecode import orphan_bytecode
 from tests.repository import REPO_ROOT as ROOT
 
 _EM_X86_64, _EM_AARCH64 = 62, 183
@@ -48,10 +49,17 @@ def test_every_module_ships_with_bytecode_compiled_from_its_source_by_lambdas_py
     """Without it every cold start compiles the modules: most of the handler's own import.
     Fails when a module changed and its bytecode was not compiled again (the message says how)."""
     assert artifact.without_bytecode == (), (
-        "stale or missing bytecode: run python -m platform_core.bytecode --python python3.13 "
-        "and commit services/processor/bytecode"
+        "these modules changed since their bytecode was compiled: run `make bytecode` (it finds "
+        "python3.13 on PATH or in pyenv; else `make bytecode PYTHON313=/path/to/python3.13`) "
+        "and commit services/processor/bytecode (README, Extending: 'A change to the "
+        "function's code')"
     )
     modules = [n for n in artifact.entries if n.endswith(".py")]
     cached = [n for n in artifact.entries if "__pycache__" in n]
     assert sorted(cached) == sorted(cache_entry(m) for m in modules)
     assert all(n.endswith(".cpython-313.pyc") for n in cached)
+
+
+def test_no_bytecode_is_committed_for_a_module_the_artifact_does_not_ship():
+    """A module deleted or renamed must not leave its bytecode behind (`make bytecode` clears it)."""
+    assert orphan_bytecode("processor") == []

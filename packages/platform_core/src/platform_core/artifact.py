@@ -155,6 +155,8 @@ def _wheel_files(wheel: Path) -> Iterator[tuple[str, bytes]]:
         for info in archive.infolist():
             if info.is_dir() or info.filename.endswith("/RECORD"):
                 continue
+            if "__pycache__" in info.filename.split("/"):  # bytecode comes only from ours
+                continue
             yield info.filename, archive.read(info)
 
 
