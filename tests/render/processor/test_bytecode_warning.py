@@ -34,7 +34,7 @@ def test_modules_without_current_bytecode_are_named_with_the_command_that_compil
     (warning,) = warnings_of_a_render(monkeypatch, ("processor/bars.py", "processor/store.py"))
     assert "ships 2 module(s) without bytecode compiled from their current source" in warning
     assert "processor/bars.py, processor/store.py" in warning
-    assert "python -m platform_core.bytecode --python python3.13" in warning
+    assert "Run `make bytecode` and commit services/processor/bytecode" in warning
 
 
 def test_the_committed_bytecode_deploys_without_a_warning(monkeypatch):

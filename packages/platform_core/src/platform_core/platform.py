@@ -250,8 +250,8 @@ class TradingPlatform(PlatformComponent):
             pulumi.log.warn(
                 f"the function ships {len(artifact.without_bytecode)} module(s) without "
                 f"bytecode compiled from their current source, which each cold start compiles: "
-                f"{', '.join(artifact.without_bytecode)}. Run `python -m platform_core.bytecode "
-                "--python python3.13` and commit services/processor/bytecode",
+                f"{', '.join(artifact.without_bytecode)}. Run `make bytecode` and commit "
+                "services/processor/bytecode",
                 self,
             )
         return Processor(
