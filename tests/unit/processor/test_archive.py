@@ -35,6 +35,18 @@ def test_background_compression_gives_the_same_bytes_in_order(workers):
     assert outputs[0] == outputs[1] and gzip.decompress(outputs[1]) == JSONL
 
 
+def test_a_redelivered_batch_rewrites_an_identical_archive():
+    outputs = []
+    for _ in range(2):
+        spool = GzipSpool()
+        spool.write(JSONL)
+        outputs.append(spool.finish().read())
+        spool.close()
+    header_mtime = outputs[0][4:8]
+    assert outputs[0] == outputs[1] and header_mtime == b"\0\0\0\0"
+    assert gzip.decompress(outputs[0]) == JSONL
+
+
 def test_the_lines_of_a_spool_read_back():
     spool = GzipSpool()
     spool.write(b"a\nbb\n")
