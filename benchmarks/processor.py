@@ -303,18 +303,19 @@ print(t1 - t0, t2 - t1)
 
 
 def _shipped_tree(workdir: Path, name: str, bytecode: frozenset[str]) -> Path:
-    """The artifact's Python packages as the function imports them: processor and msgspec
-    (this machine's build of it), and bytecode for ``bytecode``, the modules the artifact
-    carries it for (compiled here for this Python, as the artifact's is for Lambda's)."""
+    """The artifact's Python packages as the function imports them: processor, msgspec and
+    isal (this machine's builds of them), and bytecode for ``bytecode``, the modules the
+    artifact carries it for (compiled here for this Python, as the artifact's is for Lambda's)."""
     import py_compile
     import shutil
 
+    import isal
     import msgspec
 
     import processor
 
     tree = workdir / name
-    for package in (processor, msgspec):
+    for package in (processor, msgspec, isal):
         source = Path(package.__path__[0])
         shutil.copytree(source, tree / source.name, ignore=shutil.ignore_patterns("__pycache__"))
     for module in bytecode:
