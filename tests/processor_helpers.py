@@ -91,8 +91,14 @@ def archive_lines(s3: Any, prefix: str = "") -> dict[str, list[bytes]]:
     for obj in s3.list_objects_v2(Bucket=ARCHIVE, Prefix=prefix).get("Contents", []):
         if obj["Key"].endswith(".jsonl.gz"):
             body = s3.get_object(Bucket=ARCHIVE, Key=obj["Key"])["Body"].read()
-            out[obj["Key"]] = gzip.decompress(body).splitlines()
+            out[obj["Key"]] = jsonl_lines(gzip.decompress(body))
     return out
+
+
+def jsonl_lines(data: bytes) -> list[bytes]:
+    """The lines of JSON Lines text: split at "\n" only. A raw "\r" is JSON whitespace and may
+    sit inside a line kept as received, where ``bytes.splitlines`` would cut it."""
+    return data.removesuffix(b"\n").split(b"\n") if data else []
 
 
 def strict_json(line: bytes) -> Any:

@@ -20,7 +20,7 @@ from processor.batch import consume
 from processor.errors import MalformedObjectError
 from processor.formats import open_content
 from processor.settings import Limits
-from tests.processor_helpers import strict_json
+from tests.processor_helpers import jsonl_lines, strict_json
 from tests.processor_inputs import FORMATS, encode, mixtures
 
 
@@ -35,7 +35,7 @@ def test_decoding_and_aggregating_any_mixture(mixture, fmt, bom, compressed):
     result = consume(chunks, Limits(), accepted.append, lambda _: None)
     assert result.accepted == len(valid)
     assert result.accepted + result.rejected == len(items)
-    lines = b"".join(accepted).splitlines()
+    lines = jsonl_lines(b"".join(accepted))
     assert [strict_json(line)["trade_id"] for line in lines] == [t["trade_id"] for t in valid]
 
 
@@ -77,7 +77,7 @@ def test_mutated_bytes_give_a_verdict_never_an_exception(mixture, fmt, compresse
     except Exception as err:  # only a whole-object verdict may end decoding
         assert isinstance(err, MalformedObjectError), repr(err)
         return
-    for line in b"".join(accepted).splitlines() + b"".join(rejected).splitlines():
+    for line in jsonl_lines(b"".join(accepted)) + jsonl_lines(b"".join(rejected)):
         strict_json(line)
     if fmt == "jsonl" and not compressed:
         records = [line for line in data.removeprefix(codecs.BOM_UTF8).split(b"\n") if line.strip()]

@@ -473,3 +473,12 @@ def test_a_rejected_line_is_kept_as_received_and_a_rejected_value_as_it_is():
     value = {"trade_id": "t", "price": "NaN"}
     record_into(5, value, chunk, 32)
     assert chunk.rejections[1].record is value
+
+
+def test_a_carriage_return_between_tokens_is_json_whitespace_and_the_line_is_kept_as_received():
+    """Only "\n" ends a JSON Lines record; a raw "\r" between tokens is whitespace (found by
+    the mutated-bytes property, whose check once cut archive lines at it)."""
+    line = json.dumps(TRADES[0]).replace('"symbol"', '\r"symbol"', 1).encode()
+    chunks = chunks_of(line + b"\n" + json.dumps(TRADES[1]).encode() + b"\n")
+    assert decoded(line + b"\n")[0] == [(0, TRADES[0]["trade_id"])]
+    assert lines_of(chunks) == [line, json.dumps(TRADES[1]).encode()]
