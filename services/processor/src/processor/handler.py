@@ -11,7 +11,6 @@ import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
-from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -94,16 +93,13 @@ def _bar_json(bar: Bar) -> dict[str, Any]:
     }
 
 
-_BAR_ORDER = attrgetter("symbol", "minute_ms")
-
-
 def _rejection_json(r: Rejection) -> dict[str, Any]:
     return {"index": r.index, "trade_id": r.trade_id, "reason": r.reason}
 
 
 def _outcome_json(outcome: BatchOutcome, bars: int, rejections: int) -> dict[str, Any]:
     """One outcome, with at most ``bars`` bars and ``rejections`` rejections listed."""
-    ordered = sorted(outcome.bars, key=_BAR_ORDER)
+    ordered = sorted(outcome.bars, key=lambda b: b.key)
     shown = ordered[:bars]
     body: dict[str, Any] = {
         "batch_id": outcome.batch_id,

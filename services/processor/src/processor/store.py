@@ -77,9 +77,7 @@ def _marker_keys(symbol: str, minute_ms: int, batch_id: str) -> dict[str, dict[s
 
 def bar_item(bar: Bar) -> dict[str, dict[str, str]]:
     """A bar as a DynamoDB item: exact decimals as Number strings, never floats."""
-    return {  # one literal: built per bar, per write
-        TABLE_PARTITION_KEY: {"S": bar_partition_key(bar.symbol)},
-        TABLE_SORT_KEY: {"S": bar_sort_key(minute_label(bar.minute_ms))},
+    return bar_keys(bar.symbol, bar.minute_ms) | {
         "open": {"N": str(bar.open)},
         "high": {"N": str(bar.high)},
         "low": {"N": str(bar.low)},
