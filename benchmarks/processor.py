@@ -302,22 +302,22 @@ print(t1 - t0, t2 - t1)
 """
 
 
-def _shipped_tree(workdir: Path, name: str, bytecode: frozenset[str]) -> Path:
-    """The artifact's Python packages as the function imports them: processor, msgspec and
-    isal (this machine's builds of them), and bytecode for ``bytecode``, the modules the
-    artifact carries it for (compiled here for this Python, as the artifact's is for Lambda's)."""
+def _shipped_tree(
+    workdir: Path, name: str, packages: frozenset[str], bytecode: frozenset[str]
+) -> Path:
+    """The artifact's Python ``packages`` as the function imports them (this machine's builds
+    of them), and bytecode for ``bytecode``, the modules the artifact carries it for (compiled
+    here for this Python, as the artifact's is for Lambda's)."""
+    import importlib.util
     import py_compile
     import shutil
 
-    import isal
-    import msgspec
-
-    import processor
-
     tree = workdir / name
-    for package in (processor, msgspec, isal):
-        source = Path(package.__path__[0])
-        shutil.copytree(source, tree / source.name, ignore=shutil.ignore_patterns("__pycache__"))
+    for package in sorted(packages):
+        spec = importlib.util.find_spec(package)
+        assert spec is not None and spec.submodule_search_locations, f"{package} is not installed"
+        source = Path(spec.submodule_search_locations[0])
+        shutil.copytree(source, tree / package, ignore=shutil.ignore_patterns("__pycache__"))
     for module in bytecode:
         py_compile.compile(
             str(tree / module),
@@ -352,8 +352,10 @@ def p3(workdir: Path) -> dict[str, Any]:
     artifact = build_package_artifact("processor", workdir / "artifact")
     modules = {entry for entry in artifact.entries if entry.endswith(".py")}
     carried = frozenset(modules.difference(artifact.without_bytecode))
-    boto3_s, handler_s = _import_times(_shipped_tree(workdir, "shipped", carried))
-    bare_boto3_s, bare_s = _import_times(_shipped_tree(workdir, "sources-only", frozenset()))
+    packages = frozenset(module.split("/")[0] for module in modules if "/" in module)
+    boto3_s, handler_s = _import_times(_shipped_tree(workdir, "shipped", packages, carried))
+    bare = _shipped_tree(workdir, "sources-only", packages, frozenset())
+    bare_boto3_s, bare_s = _import_times(bare)
     return {
         "boto3_s": boto3_s,
         "handler_s": handler_s,

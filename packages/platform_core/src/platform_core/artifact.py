@@ -33,6 +33,7 @@ from pathlib import Path
 from platform_core.errors import ArtifactError
 
 __all__ = [
+    "ARTIFACT_DIR",
     "LambdaArtifact",
     "artifact_sources",
     "build_lambda_artifact",
@@ -46,6 +47,8 @@ __all__ = [
     "source_hash",
 ]
 
+#: Where artifacts and the wheels they vendor are cached (git-ignored).
+ARTIFACT_DIR = Path(__file__).resolve().parents[4] / "build" / "lambda"
 LAMBDA_PYTHON_VERSION = "3.13"
 #: The bytecode magic number of each Lambda Python this builder knows (fixed within a release).
 _MAGIC_NUMBERS = {"3.13": 3571}

@@ -19,6 +19,7 @@ import tempfile
 from pathlib import Path
 
 from platform_core.artifact import (
+    ARTIFACT_DIR,
     LAMBDA_BYTECODE_MAGIC,
     LAMBDA_PYTHON_VERSION,
     artifact_sources,
@@ -40,7 +41,6 @@ __all__ = [
 ]
 
 PACKAGE = "processor"
-_WHEELS = REPO_ROOT / "build" / "lambda"  # the artifact builder's own wheel cache
 #: Run by Lambda's Python: compile each module of the artifact, named as in the artifact.
 _COMPILE = """
 import py_compile, sys
@@ -62,7 +62,7 @@ _PROBE_ANSWER = re.compile(r"([0-9a-f]{8}) (\S+)")
 
 def artifact_modules(package: str = PACKAGE) -> dict[str, bytes]:
     """Every Python module the artifact ships (the package's and its wheels'), by name."""
-    files = artifact_sources(package_dir(package), runtime_requirements(package), _WHEELS)
+    files = artifact_sources(package_dir(package), runtime_requirements(package), ARTIFACT_DIR)
     return {name: data for name, data in files if name.endswith(".py")}
 
 

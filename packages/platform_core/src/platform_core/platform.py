@@ -14,7 +14,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from platform_core.artifact import build_package_artifact
+from platform_core.artifact import ARTIFACT_DIR, build_package_artifact
 from platform_core.component import PlatformComponent
 from platform_core.compute import DatabaseConnection, FailureQueue, Processor, ProcessorArgs
 from platform_core.config import EnvironmentConfig
@@ -34,8 +34,6 @@ from processor.contract import DATABASE_PORT
 __all__ = ["ARTIFACT_DIR", "EXPORT_NAMES", "TradingPlatform"]
 
 PROCESSOR_PACKAGE = "processor"
-# Built artifacts are cached beside the repository's other build outputs (git-ignored).
-ARTIFACT_DIR = Path(__file__).resolve().parents[4] / "build" / "lambda"
 EXPORT_NAMES = (
     "environment",
     "region",
